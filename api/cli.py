@@ -1,0 +1,167 @@
+"""The ``kam`` command line."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.crm import demo
+from core.crm.importer import ImportFailed, import_directory
+from core.db.migrate import upgrade
+from core.errors import KamError
+from core.logging import configure_logging
+from core.settings import get_settings
+
+app = typer.Typer(help="kam: account intelligence for key account managers.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+llm_app = typer.Typer(help="The LLM endpoint: embedded server, status, model files.", no_args_is_help=True)
+app.add_typer(llm_app, name="llm")
+console = Console()
+err_console = Console(stderr=True)
+
+MAX_ERRORS_SHOWN = 50
+
+
+def _fail(message: str, details: list[str] | None = None) -> None:
+    err_console.print(f"[bold red]error:[/] {message}")
+    for line in (details or [])[:MAX_ERRORS_SHOWN]:
+        err_console.print(f"  {line}")
+    if details and len(details) > MAX_ERRORS_SHOWN:
+        err_console.print(f"  ... and {len(details) - MAX_ERRORS_SHOWN} more")
+    raise typer.Exit(code=2)
+
+
+@app.command("db-upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the newest version."""
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    console.print(f"database at head: {settings.resolved_database_url}")
+
+
+def _import(directory: Path) -> None:
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    started = time.perf_counter()
+    try:
+        report = import_directory(directory, settings.resolved_database_url,
+                                  on_file=lambda stem, n: console.print(f"  {stem}.csv: {n:,} rows"))
+    except ImportFailed as exc:
+        if len(exc.report.errors) > MAX_ERRORS_SHOWN:
+            log_path = settings.data_dir / "import-errors.txt"
+            log_path.write_text("\n".join(exc.details) + "\n", encoding="utf-8")
+            exc.details.append(f"(all {len(exc.report.errors)} errors written to {log_path})")
+        _fail(exc.message, exc.details)
+        return
+    except KamError as exc:
+        _fail(exc.message, exc.details)
+        return
+    console.print(f"[green]imported[/] {report.total_rows:,} rows from {len(report.rows_per_file)} files "
+                  f"in {time.perf_counter() - started:.1f}s (upsert by id: re-running changes nothing)")
+
+
+@app.command("import")
+def import_cmd(directory: Annotated[Path, typer.Argument(help="Folder with one <entity>.csv per entity.")]) -> None:
+    """Import CRM CSV files: all rows validated, all errors reported, all-or-nothing."""
+    _import(directory)
+
+
+@app.command("demo-data")
+def demo_data(
+    accounts: Annotated[int, typer.Option(min=1, max=100_000, help="How many accounts.")] = 50,
+    seed: Annotated[int, typer.Option(help="Same seed and as-of date give the same data.")] = 7,
+    out: Annotated[Path | None, typer.Option(help="Where the CSVs go (default: DATA_DIR/demo).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Reference date YYYY-MM-DD (default: today).")] = None,
+    load: Annotated[bool, typer.Option("--import/--no-import", help="Import the CSVs after writing.")] = True,
+) -> None:
+    """Generate a realistic German/English demo dataset with planted situations, and import it."""
+    settings = get_settings()
+    out_dir = out or settings.data_dir / "demo"
+    try:
+        reference = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        _fail(f"--as-of must be YYYY-MM-DD, got {as_of!r}")
+        return
+    started = time.perf_counter()
+    summary = demo.generate(out_dir, accounts=accounts, seed=seed, as_of=reference)
+    console.print(f"wrote {sum(summary.rows.values()):,} rows for {accounts:,} accounts to {out_dir} "
+                  f"in {time.perf_counter() - started:.1f}s (as of {reference})")
+    for account_id, situation in demo.PLANTED.items():
+        if int(account_id.split("-")[1]) <= accounts:
+            console.print(f"  planted: {account_id} {situation}")
+    if load:
+        _import(out_dir)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default KAM_API_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default KAM_API_PORT).")] = None,
+) -> None:
+    """Run the API (and the embedded LLM server unless KAM_LLM_BASE_URL is set)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port,
+                log_level=settings.log_level.lower())
+
+
+@llm_app.command("serve")
+def llm_serve() -> None:
+    """Run only the embedded llama.cpp server, until Ctrl-C."""
+    from core.llm.runtime import LlmRuntime
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    with LlmRuntime(settings.model_copy(update={"llm_base_url": None})) as runtime:
+        console.print(f"embedded LLM server at {runtime.base_url} (model {runtime.model_name}); Ctrl-C stops it")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+@llm_app.command("fetch")
+def llm_fetch() -> None:
+    """Assemble and verify the embedded model in the model cache (done automatically on first start)."""
+    from core.llm.model_files import MODELS, ensure_model
+
+    settings = get_settings()
+    path = ensure_model(MODELS[settings.llm_embedded_model], settings.llm_model_cache, log=console.print)
+    console.print(f"{settings.llm_embedded_model}: {path}")
+
+
+@llm_app.command("status")
+def llm_status(
+    measure: Annotated[bool, typer.Option(help="Also measure throughput with two short calls.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Endpoint, model, health and measured throughput (starts the embedded server if needed)."""
+    from core.llm.runtime import LlmRuntime
+
+    settings = get_settings()
+    try:
+        with LlmRuntime(settings) as runtime:
+            info = runtime.status(measure=measure)
+    except KamError as exc:
+        _fail(exc.message)
+        return
+    if as_json:
+        console.print_json(json.dumps(info))
+        return
+    table = Table(title="LLM endpoint", show_header=False)
+    for key, value in info.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""The CRM database: SQLAlchemy models, engine/session helpers and Alembic migrations."""

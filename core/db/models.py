@@ -1,0 +1,230 @@
+"""CRM data model.
+
+Every table's primary key ``id`` is the record's *external id* from the source system, so an import is an
+idempotent upsert and CSV files can reference each other without an id-mapping step. Child tables carry a
+denormalised ``account_id`` because almost every rule aggregates per account.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Mapped:
+    return mapped_column(String(64), ForeignKey(target), nullable=nullable, index=index)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # kam | inside_sales | legal | head_of_sales | admin
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    owner_kam_id: Mapped[str] = _fk("users.id")
+    inside_sales_id: Mapped[str | None] = _fk("users.id", nullable=True)
+    segment: Mapped[str] = mapped_column(String(1))  # A | B | C
+    industry: Mapped[str] = mapped_column(String(60), default="")
+    country: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_terms_days: Mapped[int] = mapped_column(Integer)
+    insured_limit: Mapped[float] = mapped_column(Float, default=0.0)
+    insurer_decision: Mapped[str] = mapped_column(String(20))  # approved | reduced | declined | pending
+    kam_credit_limit: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(60))  # purchasing | logistics | quality | engineering | management
+    language: Mapped[str] = mapped_column(String(2))  # de | en
+    is_relevant: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    part_number: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(200))
+    product_group: Mapped[str] = mapped_column(String(60))
+    unit_cost: Mapped[float] = mapped_column(Float)
+    lead_time_weeks: Mapped[int] = mapped_column(Integer)
+    stock_on_hand: Mapped[int] = mapped_column(Integer)
+    safety_stock: Mapped[int] = mapped_column(Integer)
+
+
+class Contract(Base):
+    """Framework contracts, NDAs and quality agreements."""
+
+    __tablename__ = "contracts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    contract_type: Mapped[str] = mapped_column(String(20))  # framework | nda | quality_agreement
+    title: Mapped[str] = mapped_column(String(200))
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(20))  # draft | pending | active | expired | terminated
+
+
+class CallOffPlan(Base):
+    __tablename__ = "call_off_plans"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    contract_id: Mapped[str] = _fk("contracts.id", index=False)
+    article_id: Mapped[str] = _fk("articles.id", index=False)
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    planned_qty: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index("ix_call_off_plans_account_period", "account_id", "period"),)
+
+
+class CallOff(Base):
+    __tablename__ = "call_offs"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    article_id: Mapped[str] = _fk("articles.id")
+    plan_id: Mapped[str | None] = _fk("call_off_plans.id", nullable=True, index=False)
+    call_off_date: Mapped[date] = mapped_column(Date)
+    qty: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index("ix_call_offs_account_date", "account_id", "call_off_date"),)
+
+
+class Forecast(Base):
+    __tablename__ = "forecasts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    article_id: Mapped[str] = _fk("articles.id", index=False)
+    period: Mapped[str] = mapped_column(String(7))
+    qty: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index("ix_forecasts_account_period", "account_id", "period"),)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    order_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))  # open | delivered | invoiced | cancelled
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = _fk("orders.id")
+    account_id: Mapped[str] = _fk("accounts.id")
+    article_id: Mapped[str] = _fk("articles.id", index=False)
+    qty: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[float] = mapped_column(Float)
+    unit_cost: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20))  # open | delivered | cancelled
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    article_id: Mapped[str] = _fk("articles.id", index=False)
+    order_line_id: Mapped[str | None] = _fk("order_lines.id", nullable=True, index=False)
+    promised_date: Mapped[date] = mapped_column(Date)
+    promised_qty: Mapped[int] = mapped_column(Integer)
+    actual_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    actual_qty: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mode: Mapped[str] = mapped_column(String(20))  # sea | rail | road | air | emergency_air
+    __table_args__ = (Index("ix_deliveries_account_promised", "account_id", "promised_date"),)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    order_id: Mapped[str | None] = _fk("orders.id", nullable=True, index=False)
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[float] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(3))
+    dunning_level: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    invoice_id: Mapped[str] = _fk("invoices.id")
+    account_id: Mapped[str] = _fk("accounts.id")
+    paid_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[float] = mapped_column(Float)
+
+
+class Escalation(Base):
+    __tablename__ = "escalations"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    cause: Mapped[str] = mapped_column(String(500))
+    documented: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Interaction(Base):
+    __tablename__ = "interactions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    contact_id: Mapped[str | None] = _fk("contacts.id", nullable=True, index=False)
+    user_id: Mapped[str | None] = _fk("users.id", nullable=True, index=False)
+    interaction_date: Mapped[date] = mapped_column(Date)
+    interaction_type: Mapped[str] = mapped_column(String(20))  # visit | call | email | meeting
+    qualified: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(2))
+    note: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ix_interactions_account_date", "account_id", "interaction_date"),)
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    planned_date: Mapped[date] = mapped_column(Date, index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    attendees: Mapped[str] = mapped_column(String(500), default="")  # semicolon-separated names
+
+
+class NpsResponse(Base):
+    __tablename__ = "nps_responses"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    contact_id: Mapped[str | None] = _fk("contacts.id", nullable=True, index=False)
+    survey_date: Mapped[date] = mapped_column(Date)
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: surveyed, no answer
+
+
+class Opportunity(Base):
+    __tablename__ = "opportunities"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = _fk("accounts.id")
+    kind: Mapped[str] = mapped_column(String(20))  # cross_sell | up_sell
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # identified | qualified | won | lost
+    value: Mapped[float] = mapped_column(Float)
+    identified_on: Mapped[date] = mapped_column(Date)
+
+
+# Import order: a table comes after every table it references.
+TABLES_IN_IMPORT_ORDER: list[type[Base]] = [
+    User, Account, Contact, Article, Contract, CallOffPlan, CallOff, Forecast, Order, OrderLine,
+    Delivery, Invoice, Payment, Escalation, Interaction, Meeting, NpsResponse, Opportunity,
+]

@@ -1,0 +1,96 @@
+"""Which endpoint the service talks to: the configured one, or the embedded server it starts itself."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from langchain_core.messages import HumanMessage
+
+from core.errors import LlmUnavailable
+from core.llm.embedded import EmbeddedServer, is_healthy
+from core.llm.gateway import LlmGateway
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class LlmRuntime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.server: EmbeddedServer | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return not self.settings.llm_base_url
+
+    @property
+    def base_url(self) -> str | None:
+        if self.settings.llm_base_url:
+            return self.settings.llm_base_url
+        return self.server.base_url if self.server and self.server.running else None
+
+    @property
+    def model_name(self) -> str:
+        return self.server.model_alias if self.embedded and self.server else self.settings.llm_model
+
+    def start(self) -> LlmRuntime:
+        if self.embedded and self.server is None:
+            self.server = EmbeddedServer(self.settings).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def gateway(self) -> LlmGateway:
+        base_url = self.base_url
+        if base_url is None:
+            raise LlmUnavailable("no LLM endpoint: set KAM_LLM_BASE_URL or start the embedded server")
+        settings = self.settings.model_copy(update={"llm_model": self.model_name})
+        return LlmGateway.from_settings(settings, base_url, embedded=self.embedded)
+
+    def status(self, *, measure: bool = False) -> dict[str, object]:
+        base_url = self.base_url
+        healthy = bool(base_url) and is_healthy(base_url)  # type: ignore[arg-type]
+        info: dict[str, object] = {"endpoint": base_url, "model": self.model_name, "embedded": self.embedded,
+                                   "healthy": healthy}
+        if measure and healthy:
+            info.update(measure_throughput(self.gateway()))
+        return info
+
+    def __enter__(self) -> LlmRuntime:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def measure_throughput(gateway: LlmGateway, *, prompt_words: int = 300, salt: str = "") -> dict[str, float]:
+    """Prompt tokens/s (one non-streamed call), time to first token and generation tokens/s (one streamed).
+
+    The two prompts differ from the first word on, so the server's prompt cache cannot help the second.
+    """
+    filler = " ".join(["supply"] * prompt_words)
+    started = time.perf_counter()
+    gateway.invoke([HumanMessage(content=f"{salt}A. Reply with OK. {filler}")], purpose="chat")
+    prompt_record = gateway.ledger.records[-1]
+    prompt_rate = prompt_record.prompt_tokens / max(time.perf_counter() - started, 1e-6)
+
+    started = time.perf_counter()
+    first_token_at = None
+    for _text in gateway.stream([HumanMessage(content=f"{salt}B. Summarise in two sentences: {filler}")]):
+        if first_token_at is None:
+            first_token_at = time.perf_counter()
+    ended = time.perf_counter()
+    stream_record = gateway.ledger.records[-1]
+    first_token_at = first_token_at or ended
+    return {
+        "prompt_tokens": prompt_record.prompt_tokens,
+        "prompt_tokens_per_s": round(prompt_rate, 1),
+        "time_to_first_token_s": round(first_token_at - started, 3),
+        "completion_tokens": stream_record.completion_tokens,
+        "generation_tokens_per_s": round(max(stream_record.completion_tokens - 1, 0)
+                                         / max(ended - first_token_at, 1e-6), 1),
+    }

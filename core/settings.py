@@ -1,0 +1,76 @@
+"""Service settings, read from the environment (prefix ``KAM_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, computed_field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LlmPurpose = Literal["extraction", "drafting", "chat"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAM_", env_file=".env", extra="ignore")
+
+    # --- storage -------------------------------------------------------------------------------
+    data_dir: Path = Field(Path("./var"), description="All state lives below this directory.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir.")
+    chroma_url: str | None = Field(None, description="Chroma server URL; default: embedded store in data_dir.")
+
+    # --- LLM -----------------------------------------------------------------------------------
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint. Unset: start the embedded llama.cpp server."
+    )
+    llm_model: str = Field("qwen2.5-coder-1.5b-instruct", description="Model name sent to the endpoint.")
+    llm_api_key: str = Field("not-needed", description="API key for the endpoint (filtered from cassettes).")
+    llm_timeout_s: float = Field(120.0, description="Per-request timeout in seconds.")
+    llm_temperature: float = Field(0.0, description="Sampling temperature; 0 keeps evals reproducible.")
+    llm_max_tokens_extraction: int = 512
+    llm_max_tokens_drafting: int = 700
+    llm_max_tokens_chat: int = 400
+    llm_retry_attempts: int = Field(4, description="Attempts per call on timeouts, 429 and 5xx.")
+    llm_retry_budget_s: float = Field(60.0, description="Give up retrying after this many seconds.")
+    llm_structured_mode: Literal["auto", "json_object", "json_schema", "function_calling"] = Field(
+        "auto",
+        description="How structured output is requested. auto: json_object+schema for the embedded "
+        "llama.cpp server (it rejects json_schema), json_schema for any other endpoint.",
+    )
+    llm_autostart: bool = Field(True, description="Start the embedded server when no base URL is set.")
+    llm_embedded_model: Literal["qwen2.5-1.5b", "smollm2-135m"] = "qwen2.5-1.5b"
+    llm_model_cache: Path = Field(
+        Path("~/.cache/kam/models").expanduser(),
+        description="Where assembled GGUF files are kept (outside the clone, so fresh clones reuse it).",
+    )
+    llm_threads: int = 2
+    llm_ctx: int = 8192
+    llm_start_timeout_s: float = 180.0
+
+    # --- API -----------------------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    log_level: str = "INFO"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kam.db').resolve()}"
+
+    def max_tokens_for(self, purpose: LlmPurpose) -> int:
+        return {
+            "extraction": self.llm_max_tokens_extraction,
+            "drafting": self.llm_max_tokens_drafting,
+            "chat": self.llm_max_tokens_chat,
+        }[purpose]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing the env."""
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install, generate and import demo data, then run the API with the embedded LLM on http://127.0.0.1:8000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install.sh
+.venv/bin/kam demo-data --accounts "${KAM_DEMO_ACCOUNTS:-50}" --seed 7
+exec .venv/bin/kam serve "$@"

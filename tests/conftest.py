@@ -1,0 +1,87 @@
+"""Shared fixtures: an isolated data dir and database per test, demo data generated once per session."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from core.crm import demo
+from core.crm.importer import import_directory
+from core.db.migrate import upgrade
+from core.db.session import get_engine
+from core.settings import Settings, get_settings
+
+AS_OF = date(2026, 11, 26)
+DEMO_ACCOUNTS = 12
+
+
+@pytest.fixture()
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    monkeypatch.setenv("KAM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("KAM_LLM_AUTOSTART", "false")
+    monkeypatch.delenv("KAM_DATABASE_URL", raising=False)
+    monkeypatch.delenv("KAM_LLM_BASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture()
+def db_url(settings: Settings) -> str:
+    url = settings.resolved_database_url
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_csv_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    demo.generate(out, accounts=DEMO_ACCOUNTS, seed=7, as_of=AS_OF)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_db_template(demo_csv_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo_db") / "kam.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    import_directory(demo_csv_dir, url)
+    engine = get_engine(url)
+    with engine.connect() as conn:  # fold the WAL into the file so a plain copy has all rows
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture()
+def demo_db(settings: Settings, demo_db_template: Path) -> str:
+    """A private copy of the imported demo database (tests may write to it)."""
+    target = settings.data_dir / "kam.db"
+    shutil.copy(demo_db_template, target)
+    return settings.resolved_database_url
+
+
+@pytest.fixture()
+def client(demo_db: str) -> Iterator[TestClient]:
+    from api.main import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+@pytest.fixture()
+def llm_stub() -> Iterator["StubLlmServer"]:
+    from tests.llm_stub import StubLlmServer
+
+    with StubLlmServer() as stub:
+        yield stub
+
+
+@pytest.fixture()
+def llm_stub_url(llm_stub) -> str:  # noqa: ANN001
+    return llm_stub.base_url

@@ -1,0 +1,79 @@
+"""A scripted OpenAI-compatible server on loopback, for retry and gateway tests over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def completion(content: str, *, prompt_tokens: int = 11, completion_tokens: int = 5,
+               tool_call: dict[str, Any] | None = None) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_call:
+        message["tool_calls"] = [{"id": "call_1", "type": "function",
+                                  "function": {"name": tool_call["name"], "arguments": json.dumps(tool_call["args"])}}]
+    return {
+        "id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": "stub",
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                  "total_tokens": prompt_tokens + completion_tokens},
+    }
+
+
+@dataclass
+class ScriptedReply:
+    status: int = 200
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class StubLlmServer:
+    """Answers ``/v1/chat/completions`` from a queue of scripted replies and records every request."""
+
+    def __init__(self) -> None:
+        self.replies: deque[ScriptedReply] = deque()
+        self.requests: list[dict[str, Any]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._send(200, {"object": "list", "data": [{"id": "stub", "object": "model"}]})
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length", 0))
+                stub.requests.append(json.loads(self.rfile.read(length) or b"{}"))
+                reply = stub.replies.popleft() if stub.replies else ScriptedReply(body=completion("ok"))
+                body = reply.body or {"error": {"message": f"scripted {reply.status}", "type": "stub"}}
+                self._send(reply.status, body, reply.headers)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def script(self, *replies: ScriptedReply) -> None:
+        self.replies.extend(replies)
+
+    def __enter__(self) -> StubLlmServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+def test_healthz(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_reports_each_dependency(client: TestClient) -> None:
+    response = client.get("/readyz")
+    body = response.json()
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["llm"]["ok"] is False  # autostart is off in tests and no endpoint is configured
+    assert "reason" in body["checks"]["llm"]
+    assert response.status_code == 503
+
+
+def test_readyz_ready_with_a_healthy_llm_endpoint(demo_db: str, monkeypatch: pytest.MonkeyPatch,
+                                                  llm_stub_url: str) -> None:
+    from api.main import create_app
+    from core.settings import get_settings
+
+    monkeypatch.setenv("KAM_LLM_BASE_URL", llm_stub_url)
+    get_settings.cache_clear()
+    with TestClient(create_app()) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 200, response.json()
+
+
+def test_account_list_and_detail(client: TestClient) -> None:
+    page = client.get("/accounts", params={"limit": 5}).json()
+    assert page["total"] == 12 and len(page["items"]) == 5
+    detail = client.get("/accounts/A-00004").json()
+    assert detail["contacts"] and detail["articles"] and detail["contracts"]
+    assert any(inv["dunning_level"] == 2 for inv in detail["open_items"]["invoices"])
+
+
+def test_unknown_account_is_404_with_reason(client: TestClient) -> None:
+    response = client.get("/accounts/NOPE")
+    assert response.status_code == 404 and "NOPE" in response.json()["detail"]
+
+
+def test_bad_query_is_422(client: TestClient) -> None:
+    assert client.get("/accounts", params={"limit": 0}).status_code == 422
+    assert client.get("/accounts", params={"segment": "Z"}).status_code == 422
+
+
+def test_kam_sees_only_own_accounts(client: TestClient) -> None:
+    own = client.get("/accounts", headers={"X-User-Id": "U-ISP-001"}).json()
+    assert own["total"] == 6  # two KAM tandems split the 12 demo accounts
+    assert {a["owner_kam_id"] for a in own["items"]} == {"U-KAM-001"}
+    assert client.get("/accounts/A-00001", headers={"X-User-Id": "U-KAM-001"}).status_code == 200
+    assert client.get("/accounts/A-00002", headers={"X-User-Id": "U-KAM-001"}).status_code == 404
+    assert client.get("/accounts/A-00002", headers={"X-User-Id": "U-HOS-1"}).status_code == 200
+    assert client.get("/accounts", headers={"X-User-Id": "U-NOBODY"}).status_code == 404

@@ -24,7 +24,8 @@ def check_llm(settings: Settings, llm_base_url: str | None) -> dict[str, object]
     if not base_url:
         return {"ok": False, "reason": "no LLM endpoint (KAM_LLM_BASE_URL unset and embedded server not running)"}
     healthy = is_healthy(base_url)
-    return {"ok": healthy, "endpoint": base_url, **({} if healthy else {"reason": "endpoint did not answer"})}
+    return {"ok": healthy, "endpoint": base_url, "model": settings.llm_model if settings.llm_base_url else "embedded",
+            **({} if healthy else {"reason": "endpoint did not answer"})}
 
 
 READINESS_CHECKS: dict[str, Check] = {"database": check_database, "llm": check_llm}

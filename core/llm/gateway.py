@@ -118,7 +118,7 @@ class LlmGateway:
             self.ledger.add(LlmCallRecord(purpose, self.model_name, prompt, completion,
                                           time.perf_counter() - started, attempts, ok))
 
-    def stream(self, messages: Sequence[BaseMessage], *, purpose: LlmPurpose = "chat") -> Iterator[str]:
+    def stream(self, messages: Sequence[BaseMessage], *, purpose: LlmPurpose = "chat", **kwargs: Any) -> Iterator[str]:
         """Yield text as it is generated; transient failures are retried only before the first token."""
         model = self.model(purpose)
         payload = _sanitize(messages)
@@ -129,7 +129,7 @@ class LlmGateway:
             for attempt in llm_retrying(self.retry_attempts, self.retry_budget_s):
                 with attempt:
                     attempts += 1
-                    iterator = model.stream(payload)
+                    iterator = model.stream(payload, **kwargs)
                     first = next(iterator, None)
             text_chunks = 0
             for chunk in _chain([first] if first is not None else [], iterator):

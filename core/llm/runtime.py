@@ -67,20 +67,24 @@ class LlmRuntime:
         self.stop()
 
 
-def measure_throughput(gateway: LlmGateway, *, prompt_words: int = 300, salt: str = "") -> dict[str, float]:
+def measure_throughput(gateway: LlmGateway, *, prompt_words: int = 300, generate_tokens: int = 128,
+                       salt: str = "") -> dict[str, float]:
     """Prompt tokens/s (one non-streamed call), time to first token and generation tokens/s (one streamed).
 
     The two prompts differ from the first word on, so the server's prompt cache cannot help the second.
     """
     filler = " ".join(["supply"] * prompt_words)
     started = time.perf_counter()
-    gateway.invoke([HumanMessage(content=f"{salt}A. Reply with OK. {filler}")], purpose="chat")
+    # max_tokens=1: the call's latency is (almost) all prompt processing.
+    gateway.invoke([HumanMessage(content=f"{salt}A. Reply with OK. {filler}")], purpose="chat",
+                   extra_body={"max_tokens": 1})
     prompt_record = gateway.ledger.records[-1]
     prompt_rate = prompt_record.prompt_tokens / max(time.perf_counter() - started, 1e-6)
 
     started = time.perf_counter()
     first_token_at = None
-    for _text in gateway.stream([HumanMessage(content=f"{salt}B. Summarise in two sentences: {filler}")]):
+    request = [HumanMessage(content=f"{salt}B. Write a long story about: {filler}")]
+    for _text in gateway.stream(request, extra_body={"max_tokens": generate_tokens}):
         if first_token_at is None:
             first_token_at = time.perf_counter()
     ended = time.perf_counter()

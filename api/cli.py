@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -12,9 +14,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sqlalchemy.orm import Session
+
 from core.crm import demo
 from core.crm.importer import ImportFailed, import_directory
 from core.db.migrate import upgrade
+from core.db.repository import get_account
+from core.db.session import session_scope
 from core.errors import KamError
 from core.logging import configure_logging
 from core.settings import get_settings
@@ -84,11 +90,7 @@ def demo_data(
     """Generate a realistic German/English demo dataset with planted situations, and import it."""
     settings = get_settings()
     out_dir = out or settings.data_dir / "demo"
-    try:
-        reference = date.fromisoformat(as_of) if as_of else date.today()
-    except ValueError:
-        _fail(f"--as-of must be YYYY-MM-DD, got {as_of!r}")
-        return
+    reference = _as_of(as_of)
     started = time.perf_counter()
     summary = demo.generate(out_dir, accounts=accounts, seed=seed, as_of=reference)
     console.print(f"wrote {sum(summary.rows.values()):,} rows for {accounts:,} accounts to {out_dir} "
@@ -98,6 +100,77 @@ def demo_data(
             console.print(f"  planted: {account_id} {situation}")
     if load:
         _import(out_dir)
+
+
+@contextmanager
+def _db_session() -> Iterator[Session]:
+    """A session on the configured database, migrated to the newest schema first."""
+    url = get_settings().resolved_database_url
+    upgrade(url)
+    with session_scope(url) as session:
+        yield session
+
+
+def _as_of(value: str | None) -> date:
+    try:
+        return date.fromisoformat(value) if value else date.today()
+    except ValueError:
+        _fail(f"--as-of must be YYYY-MM-DD, got {value!r}")
+        raise
+
+
+STATUS_STYLE = {"breach": "bold red", "warn": "yellow", "ok": "green", "not_enough_data": "dim"}
+
+
+def _fmt_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 100:.1f} %" if unit == "ratio" else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+@app.command()
+def kpis(
+    account: Annotated[str | None, typer.Option(help="One account id (default: all accounts).")] = None,
+    period: Annotated[str | None, typer.Option(help="YYYY-MM, YYYY-Qn, YYYY or R12 (default R12).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Reference date YYYY-MM-DD (default: today).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    limit: Annotated[int, typer.Option(help="Accounts shown in the all-accounts table.")] = 30,
+) -> None:
+    """KPIs per account with status and explanation (deterministic; no LLM)."""
+    from policies import kpis as kpi_rules
+
+    reference = _as_of(as_of)
+    try:
+        with _db_session() as session:
+            if account:
+                get_account(session, account)
+            results = kpi_rules.compute(session, period=period, as_of=reference,
+                                        account_ids=[account] if account else None)
+    except KamError as exc:
+        _fail(exc.message)
+        return
+    if as_json:
+        console.print_json(json.dumps({a: [r.as_dict() for r in rs] for a, rs in results.items()}, default=str))
+        return
+    if account:
+        rows = results[account]
+        table = Table(title=f"KPIs {account} · {rows[0].inputs['period']} · as of {reference}")
+        for column in ("KPI", "value", "threshold", "status", "how it was computed"):
+            table.add_column(column)
+        for r in rows:
+            table.add_row(r.rule, _fmt_value(r.value, r.unit), _fmt_value(r.threshold, r.unit),
+                          f"[{STATUS_STYLE[r.status]}]{r.status}[/]", r.explanation)
+        console.print(table)
+        return
+    ranked = sorted(results.items(), key=lambda item: (-sum(r.status == "breach" for r in item[1]),
+                                                       -sum(r.status == "warn" for r in item[1]), item[0]))
+    table = Table(title=f"KPIs of {len(results):,} accounts · as of {reference} (worst first)")
+    for column in ("account", "breaches", "warnings", "breached KPIs"):
+        table.add_column(column)
+    for account_id, rows in ranked[:limit]:
+        breached = [r.rule for r in rows if r.status == "breach"]
+        table.add_row(account_id, str(len(breached)), str(sum(r.status == "warn" for r in rows)), ", ".join(breached))
+    console.print(table)
 
 
 @app.command()

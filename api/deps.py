@@ -9,7 +9,8 @@ from fastapi import Depends, Header
 from sqlalchemy.orm import Session
 
 from core.db import models
-from core.db.repository import get_user
+from core.db.repository import get_account, get_user, visible_account_ids
+from core.errors import NotFound
 from core.db.session import session_scope
 from core.settings import Settings, get_settings
 
@@ -33,3 +34,27 @@ def get_current_user(
 
 
 CurrentUserDep = Annotated[models.User | None, Depends(get_current_user)]
+
+
+def require_visible_account(account_id: str, session: SessionDep, user: CurrentUserDep) -> models.Account:
+    """The account, or 404 if it does not exist or the user may not see it (no existence leak)."""
+    account = get_account(session, account_id)
+    if user is not None:
+        visible = visible_account_ids(session, user)
+        if visible is not None and account_id not in visible:
+            raise NotFound(f"account {account_id!r} not found")
+    return account
+
+
+VisibleAccountDep = Annotated[models.Account, Depends(require_visible_account)]
+
+
+def visible_scope(session: SessionDep, user: CurrentUserDep) -> list[str] | None:
+    """Account ids the user may see, or None for all."""
+    if user is None:
+        return None
+    visible = visible_account_ids(session, user)
+    return None if visible is None else sorted(visible)
+
+
+VisibleScopeDep = Annotated[list[str] | None, Depends(visible_scope)]

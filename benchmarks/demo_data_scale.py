@@ -14,6 +14,7 @@ from pathlib import Path
 from core.crm import demo
 from core.crm.importer import import_directory
 from core.db.migrate import upgrade
+from core.db.session import get_engine
 
 
 def main() -> None:
@@ -34,6 +35,9 @@ def main() -> None:
     report = import_directory(args.dir / "csv", url)
     imported = time.perf_counter() - started
     rows = report.total_rows
+    engine = get_engine(url)
+    with engine.connect() as conn:  # fold the WAL into the file before measuring it
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     size = sum(p.stat().st_size for p in args.dir.glob("kam.db*"))
     print(f"accounts            {args.accounts:,}")
     print(f"rows                {rows:,}  ({rows / args.accounts:.0f} per account)")

@@ -1,1 +1,1 @@
-
+"""Deterministic rule modules: the source of truth for every number the agents speak. No LLM here."""

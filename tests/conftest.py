@@ -85,3 +85,18 @@ def llm_stub() -> Iterator["StubLlmServer"]:
 @pytest.fixture()
 def llm_stub_url(llm_stub) -> str:  # noqa: ANN001
     return llm_stub.base_url
+
+
+@pytest.fixture()
+def session(db_url: str) -> Iterator["Session"]:
+    from sqlalchemy.orm import Session
+
+    with Session(get_engine(db_url)) as s:
+        yield s
+
+
+@pytest.fixture()
+def crm(session) -> "Crm":  # noqa: ANN001
+    from tests.factories import Crm
+
+    return Crm(session)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
-from api.deps import CurrentUserDep, SessionDep
+from api.deps import CurrentUserDep, SessionDep, VisibleAccountDep
 from api.schemas import (
     AccountDetail,
     AccountSummary,
@@ -20,8 +20,7 @@ from api.schemas import (
     Page,
 )
 from core.db import models
-from core.db.repository import get_account, list_accounts, visible_account_ids
-from core.errors import NotFound
+from core.db.repository import list_accounts
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
@@ -41,16 +40,13 @@ def accounts_list(
 
 
 @router.get("/{account_id}", response_model=AccountDetail)
-def account_detail(account_id: str, session: SessionDep, user: CurrentUserDep) -> AccountDetail:
-    account = get_account(session, account_id)
-    if user is not None:
-        visible = visible_account_ids(session, user)
-        if visible is not None and account_id not in visible:
-            raise NotFound(f"account {account_id!r} not found")  # do not reveal that it exists
-    by_account = lambda model: select(model).where(model.account_id == account_id)  # noqa: E731
-    contacts = session.execute(by_account(models.Contact)).scalars().all()
-    articles = session.execute(by_account(models.Article)).scalars().all()
-    contracts = session.execute(by_account(models.Contract)).scalars().all()
+def account_detail(account: VisibleAccountDep, session: SessionDep) -> AccountDetail:
+    account_id = account.id
+
+    def of_account(model: Any) -> list[Any]:
+        return list(session.execute(select(model).where(model.account_id == account_id)).scalars())
+
+    contacts, articles, contracts = of_account(models.Contact), of_account(models.Article), of_account(models.Contract)
     return AccountDetail.model_validate(
         {
             **AccountSummary.model_validate(account).model_dump(),
@@ -103,5 +99,3 @@ def _open_items(session: SessionDep, account_id: str) -> OpenItems:
     return OpenItems(invoices=open_invoices, open_orders=open_orders, open_order_value=round(open_value, 2),
                      open_escalations=open_escalations)
 
-
-__all__ = ["router", "NotFound"]

@@ -178,6 +178,7 @@ class _AccountHistory:
         self.city = rng.choice(CITIES[self.country])
         self.segment = rng.choices("ABC", weights=[2, 5, 3])[0]
         self.margin = rng.uniform(0.18, 0.34)
+        self.growth = rng.uniform(-0.06, 0.15)  # yearly demand trend
         self._account()
         self._contacts()
         self._articles()
@@ -215,7 +216,10 @@ class _AccountHistory:
     def _articles(self) -> None:
         rng = self.rng
         self.articles = []
-        for i in range(1, rng.randint(3, 5) + 1):
+        count = rng.randint(3, 5)
+        if self.id == "A-00002":
+            count = 5  # so its planted OTIF is 93 % in any 12-month window (see _delivery_is_late)
+        for i in range(1, count + 1):
             group = rng.choice(list(PRODUCT_GROUPS))
             cost = round(rng.uniform(0.4, 35.0), 2)
             demand = rng.choice([400, 800, 1500, 3000, 6000])
@@ -254,8 +258,8 @@ class _AccountHistory:
 
     def _delivery_is_late(self, index: int) -> bool:
         if self.id == "A-00002":
-            # spread evenly: after n deliveries exactly floor(0.07 n) were late, so OTIF is 93 % in any window
-            return int((index + 1) * 0.07) > int(index * 0.07)
+            # one in 15 late, evenly spread: with its 5 articles, 4 of 60 deliveries a year -> OTIF 93.3 %
+            return index % 15 == 7
         return self.rng.random() < 0.008
 
     def _series_flow(self) -> None:
@@ -275,7 +279,8 @@ class _AccountHistory:
             lines = []
             for art in self.articles:
                 season = 1.0 + 0.1 * ((month.month % 6) - 2.5) / 2.5
-                planned = max(10, int(art["_demand"] * season))
+                trend = (1 + self.growth) ** (m / 12)
+                planned = max(10, int(art["_demand"] * season * trend))
                 plan_id = f"{art['id']}-{period}"
                 self.w.write("call_off_plans", {"id": plan_id, "account_id": self.id,
                                                 "contract_id": self.framework_id, "article_id": art["id"],
@@ -287,7 +292,8 @@ class _AccountHistory:
                                            "qty": max(1, round(qty * rng.gauss(1.0, 0.04)))})
                 self.w.write("call_offs", {"id": f"{art['id']}-CO{period}", "account_id": self.id,
                                            "article_id": art["id"], "plan_id": plan_id,
-                                           "call_off_date": order_date, "qty": qty})
+                                           "call_off_date": order_date, "period": _period(order_date),
+                                           "qty": qty})
                 price_margin = self.margin + rng.uniform(-0.03, 0.03)
                 unit_price = round(art["unit_cost"] / (1 - price_margin), 2)
                 line_id = f"{order_id}-L{art['id'][-1]}"
@@ -411,7 +417,7 @@ class _AccountHistory:
 
     def _opportunities(self) -> None:
         rng = self.rng
-        for i in range(1, rng.randint(1, 6) + 1):
+        for i in range(1, rng.randint(2, 9) + 1):
             identified = self.start + timedelta(days=rng.randint(0, HISTORY_MONTHS * 30 - 1))
             if identified > self.as_of:
                 identified = self.as_of

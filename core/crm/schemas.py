@@ -108,7 +108,17 @@ class CallOffRow(Row):
     article_id: Id
     plan_id: Id | None = None
     call_off_date: date
+    period: Period | None = None  # optional in files: derived from call_off_date
     qty: Qty
+
+    @model_validator(mode="after")
+    def _period_of_date(self) -> CallOffRow:
+        derived = f"{self.call_off_date.year:04d}-{self.call_off_date.month:02d}"
+        if self.period is None:
+            self.period = derived
+        elif self.period != derived:
+            raise ValueError(f"period {self.period} does not match call_off_date {self.call_off_date}")
+        return self
 
 
 class ForecastRow(Row):

@@ -100,8 +100,13 @@ class CallOff(Base):
     article_id: Mapped[str] = _fk("articles.id")
     plan_id: Mapped[str | None] = _fk("call_off_plans.id", nullable=True, index=False)
     call_off_date: Mapped[date] = mapped_column(Date)
+    # YYYY-MM of call_off_date, stored so monthly rules (forecast deviation) group without date functions
+    period: Mapped[str] = mapped_column(String(7))
     qty: Mapped[int] = mapped_column(Integer)
-    __table_args__ = (Index("ix_call_offs_account_date", "account_id", "call_off_date"),)
+    __table_args__ = (
+        Index("ix_call_offs_account_date", "account_id", "call_off_date"),
+        Index("ix_call_offs_account_article_period", "account_id", "article_id", "period", "qty"),
+    )
 
 
 class Forecast(Base):

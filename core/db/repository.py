@@ -16,6 +16,13 @@ def get_account(session: Session, account_id: str) -> models.Account:
     return account
 
 
+def get_article(session: Session, article_id: str) -> models.Article:
+    article = session.get(models.Article, article_id)
+    if article is None:
+        raise NotFound(f"article {article_id!r} not found")
+    return article
+
+
 def get_user(session: Session, user_id: str) -> models.User:
     user = session.get(models.User, user_id)
     if user is None:

@@ -1,0 +1,96 @@
+"""Account health: one deterministic roll-up of every rule, worst status first, with the reasons.
+
+Briefs, escalations and chat read this instead of re-deriving verdicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import models as m
+from policies import credit, kpis, margins, receivables
+from policies.config import get_policies
+from policies.periods import parse_period
+from policies.results import STATUS_RANK, RuleResult, Status, worst_first
+
+
+@dataclass(frozen=True)
+class AccountHealth:
+    account_id: str
+    status: Status
+    reasons: list[RuleResult]  # every result that is not ok, worst first
+    results: list[RuleResult]  # everything, worst first
+    as_of: date
+    period: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"account_id": self.account_id, "status": self.status, "as_of": self.as_of.isoformat(),
+                "period": self.period, "reasons": [r.as_dict() for r in self.reasons],
+                "results": [r.as_dict() for r in self.results]}
+
+
+def _receivables_result(account_id: str, summary: receivables.AccountReceivables | None, version: str) -> RuleResult:
+    if summary is None or not summary.invoices:
+        return RuleResult("receivables", account_id, 0.0, None, "ok", version, "currency",
+                          "no open invoices", {"account_id": account_id})
+    worst = max(summary.invoices, key=lambda i: i.due_dunning_level)
+    level = worst.due_dunning_level
+    status: Status = "breach" if level >= 2 else "warn" if level == 1 else "ok"
+    return RuleResult(
+        "receivables", account_id, summary.overdue, None, status, version, "currency",
+        f"{summary.overdue:,.2f} {summary.currency} overdue of {summary.total_open:,.2f} open; highest due dunning "
+        f"level {level} ({worst.invoice_id}, {worst.days_overdue} days overdue)",
+        {"account_id": account_id, "buckets": summary.buckets, "worst_invoice": worst.invoice_id},
+        actions=(f"{worst.next_step} for {worst.invoice_id}" + ("; consult the KAM first" if worst.consult_kam else ""),)
+        if level else (),
+    )
+
+
+def _nda_results(session: Session, account_ids: list[str] | None) -> dict[str, RuleResult]:
+    query = select(m.Contract).where(m.Contract.contract_type == "nda", m.Contract.status.in_(("pending", "draft")))
+    if account_ids is not None:
+        query = query.where(m.Contract.account_id.in_(account_ids))
+    return {c.account_id: RuleResult("nda_status", c.account_id, None, None, "warn", "contract", "count",
+                                     f"NDA {c.id} is {c.status}", {"contract_id": c.id, "status": c.status},
+                                     actions=("follow up the NDA with legal",))
+            for c in session.execute(query).scalars()}
+
+
+def health(session: Session, *, account_ids: list[str] | None = None, period: str | None = None,
+           as_of: date | None = None) -> dict[str, AccountHealth]:
+    """Health of the given accounts (default all), each computed from the same SQL aggregations."""
+    as_of = as_of or date.today()
+    policies = get_policies()
+    kpi_results = kpis.compute(session, period=period, as_of=as_of, account_ids=account_ids)
+    if account_ids is None:
+        positions = credit.credit_positions(session)
+    else:
+        positions = {a: credit.credit_position(session, a) for a in account_ids}
+    open_items = receivables.receivables_by_account(session, as_of=as_of, account_ids=account_ids)
+    ndas = _nda_results(session, account_ids)
+    account_margins = margins.account_level_margins(session, period=period, as_of=as_of, account_ids=account_ids)
+    label = parse_period(period, as_of).label
+    report = {}
+    for account_id, results in kpi_results.items():
+        combined = [*results, positions[account_id].as_rule_result(),
+                    _receivables_result(account_id, open_items.get(account_id), policies.receivables.version)]
+        if account_id in ndas:
+            combined.append(ndas[account_id])
+        if account_id in account_margins:
+            combined.append(account_margins[account_id])
+        ordered = worst_first(combined)
+        status = min((r.status for r in ordered), key=lambda s: STATUS_RANK[s]) if ordered else "ok"
+        if status == "not_enough_data":
+            status = "ok"
+        report[account_id] = AccountHealth(account_id, status, [r for r in ordered if r.status in ("breach", "warn")],
+                                           ordered, as_of, label)
+    return report
+
+
+def account_health(session: Session, account_id: str, *, period: str | None = None,
+                   as_of: date | None = None) -> AccountHealth:
+    return health(session, account_ids=[account_id], period=period, as_of=as_of)[account_id]

@@ -1,0 +1,96 @@
+"""Reporting periods: ``2026-11`` (month), ``2026-Q3`` (quarter), ``2026`` (year), ``R12`` (rolling 12 months).
+
+A period never reaches past ``as_of``: a period that contains it is *partial* and ends there. Months
+that are complete (ended before ``as_of``) are listed for rules that need whole months.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from core.errors import InvalidInput
+
+
+def month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def add_months(d: date, months: int) -> date:
+    index = d.year * 12 + d.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_key(d: date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: date  # inclusive
+    end: date  # inclusive (clipped to as_of)
+    nominal_end: date  # inclusive end of the full period
+    as_of: date
+
+    @property
+    def partial(self) -> bool:
+        return self.end < self.nominal_end
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def year_fraction(self) -> float:
+        return self.days / 365.0
+
+    @property
+    def months(self) -> list[str]:
+        """Every month touched by the period (up to as_of)."""
+        keys, cursor = [], month_start(self.start)
+        while cursor <= self.end:
+            keys.append(month_key(cursor))
+            cursor = add_months(cursor, 1)
+        return keys
+
+    @property
+    def complete_months(self) -> list[str]:
+        """Months of the period that ended before as_of."""
+        return [m for m in self.months if add_months(date.fromisoformat(m + "-01"), 1) <= self.as_of]
+
+    def previous_year(self) -> Period:
+        def back(d: date) -> date:
+            try:
+                return d.replace(year=d.year - 1)
+            except ValueError:  # 29 Feb
+                return d.replace(year=d.year - 1, day=28)
+
+        return Period(f"{self.label} (previous year)", back(self.start), back(self.end), back(self.nominal_end),
+                      back(self.as_of))
+
+
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+def parse_period(label: str | None, as_of: date) -> Period:
+    text = (label or "R12").strip().upper()
+    if text == "R12":
+        start = add_months(month_start(as_of), -11)
+        return Period("R12", start, as_of, as_of, as_of)
+    if m := _MONTH.match(text):
+        start = date(int(m[1]), int(m[2]), 1)
+        nominal_end = add_months(start, 1) - timedelta(days=1)
+    elif m := _QUARTER.match(text):
+        start = date(int(m[1]), 3 * int(m[2]) - 2, 1)
+        nominal_end = add_months(start, 3) - timedelta(days=1)
+    elif m := _YEAR.match(text):
+        start, nominal_end = date(int(m[1]), 1, 1), date(int(m[1]), 12, 31)
+    else:
+        raise InvalidInput(f"period {label!r} not understood; use YYYY-MM, YYYY-Qn, YYYY or R12")
+    if start > as_of:
+        raise InvalidInput(f"period {label} starts after the as-of date {as_of}")
+    return Period(text, start, min(nominal_end, as_of), nominal_end, as_of)

@@ -13,6 +13,8 @@ from core.db.repository import get_account, get_user, visible_account_ids
 from core.errors import NotFound
 from core.db.session import session_scope
 from core.settings import Settings, get_settings
+from knowledge import service as knowledge_service
+from knowledge.retriever import AccessScope, Retriever
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -58,3 +60,17 @@ def visible_scope(session: SessionDep, user: CurrentUserDep) -> list[str] | None
 
 
 VisibleScopeDep = Annotated[list[str] | None, Depends(visible_scope)]
+
+
+def get_retriever(settings: SettingsDep) -> Retriever:
+    return knowledge_service.get_retriever(settings)
+
+
+RetrieverDep = Annotated[Retriever, Depends(get_retriever)]
+
+
+def get_access_scope(session: SessionDep, user: CurrentUserDep) -> AccessScope:
+    return AccessScope.for_user(session, user)
+
+
+AccessScopeDep = Annotated[AccessScope, Depends(get_access_scope)]

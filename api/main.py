@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routers import accounts, health, rules
+from api.routers import accounts, health, knowledge, rules
 from core.db.migrate import upgrade
 from core.errors import KamError
 from core.llm.runtime import LlmRuntime
@@ -46,6 +46,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(accounts.router)
     app.include_router(rules.router)
+    app.include_router(knowledge.router)
     return app
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from core.db.session import ping
 from core.llm.embedded import is_healthy
 from core.settings import Settings
+from knowledge import service as knowledge_service
 
 Check = Callable[[Settings, str | None], dict[str, object]]
 
@@ -28,7 +29,17 @@ def check_llm(settings: Settings, llm_base_url: str | None) -> dict[str, object]
             **({} if healthy else {"reason": "endpoint did not answer"})}
 
 
-READINESS_CHECKS: dict[str, Check] = {"database": check_database, "llm": check_llm}
+def check_vector_store(settings: Settings, _llm_base_url: str | None) -> dict[str, object]:
+    try:
+        store = knowledge_service.get_store(settings)
+        store.ping()
+        return {"ok": True, **store.counts()}
+    except Exception as exc:  # a down Chroma server or a broken store: not ready, with the reason
+        return {"ok": False, "reason": str(exc)[:300]}
+
+
+READINESS_CHECKS: dict[str, Check] = {"database": check_database, "vector_store": check_vector_store,
+                                      "llm": check_llm}
 
 
 def run_readiness_checks(settings: Settings, *, llm_base_url: str | None) -> dict[str, dict[str, object]]:

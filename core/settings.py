@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./var"), description="All state lives below this directory.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir.")
     chroma_url: str | None = Field(None, description="Chroma server URL; default: embedded store in data_dir.")
+    embedding_variant: Literal["int8", "fp32"] = Field(
+        "int8", description="MiniLM ONNX variant for embeddings (int8: ~2x faster, cosine 0.994 to fp32).")
 
     # --- LLM -----------------------------------------------------------------------------------
     llm_base_url: str | None = Field(

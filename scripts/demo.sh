@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install.sh
 .venv/bin/kam demo-data --accounts "${KAM_DEMO_ACCOUNTS:-50}" --seed 7
+.venv/bin/kam ingest "${KAM_DATA_DIR:-var}/demo/docs" --crm
 exec .venv/bin/kam serve "$@"

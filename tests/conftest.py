@@ -100,3 +100,27 @@ def crm(session) -> "Crm":  # noqa: ANN001
     from tests.factories import Crm
 
     return Crm(session)
+
+
+@pytest.fixture(scope="session")
+def knowledge_dir(demo_csv_dir: Path, demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A knowledge store with the demo documents and CRM notes of the 12 demo accounts, built once."""
+    from sqlalchemy.orm import Session
+
+    from knowledge.ingest import Ingestor
+    from knowledge.store import KnowledgeStore
+
+    data_dir = tmp_path_factory.mktemp("knowledge")
+    store = KnowledgeStore(data_dir)
+    ingestor = Ingestor(store)
+    ingestor.ingest_path(demo_csv_dir / "docs")
+    with Session(get_engine(f"sqlite:///{demo_db_template}")) as session:
+        ingestor.ingest_crm_notes(session)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def knowledge_store(knowledge_dir: Path) -> "KnowledgeStore":
+    from knowledge.store import KnowledgeStore
+
+    return KnowledgeStore(knowledge_dir)

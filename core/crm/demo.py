@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.crm.documents import write_account_documents
 from core.crm.notes import (
     CITIES,
     COMPANY_STEMS,
@@ -28,6 +29,8 @@ from core.crm.schemas import ENTITIES
 
 HISTORY_MONTHS = 24
 ACCOUNTS_PER_KAM = 40
+DOCUMENT_ACCOUNTS = 200  # accounts that also get contract PDFs and mails (documents are slow to embed)
+DOCS_SUBDIR = "docs"
 
 # account id -> what is planted there; tests and evals read this to know what must be found.
 PLANTED: dict[str, str] = {
@@ -110,17 +113,22 @@ class DemoSummary:
     as_of: date
 
 
-def generate(out_dir: Path, *, accounts: int, seed: int, as_of: date) -> DemoSummary:
-    """Write one CSV per entity into ``out_dir``."""
+def generate(out_dir: Path, *, accounts: int, seed: int, as_of: date,
+             document_accounts: int = DOCUMENT_ACCOUNTS) -> DemoSummary:
+    """Write one CSV per entity into ``out_dir`` and, for the first accounts, documents into ``out_dir/docs``."""
     if accounts < 1:
         raise ValueError("accounts must be at least 1")
     writers = _Writers(out_dir)
+    docs_dir = out_dir / DOCS_SUBDIR
     try:
         kams = max(2, -(-accounts // ACCOUNTS_PER_KAM))  # at least two, so access rules have something to split
         for row in _users(kams, seed):
             writers.write("users", row)
         for number in range(1, accounts + 1):
-            _AccountHistory(number, seed, as_of, kams, writers).write()
+            history = _AccountHistory(number, seed, as_of, kams, writers)
+            history.write()
+            if number <= document_accounts:
+                history.write_documents(docs_dir, seed)
     finally:
         writers.close()
     return DemoSummary(accounts=accounts, rows=dict(writers.counts), out_dir=out_dir, as_of=as_of)
@@ -171,6 +179,14 @@ class _AccountHistory:
         }
         values.update(facts)
         return template.format(**values)
+
+    def write_documents(self, docs_dir: Path, seed: int) -> None:
+        contact = self.contacts[0]
+        write_account_documents(
+            docs_dir, account_id=self.id, customer=self.account_row["name"], language=self.language,
+            terms_days=self.account_row["payment_terms_days"], part_number=self.articles[0]["part_number"],
+            contact_name=contact["name"], contact_email=contact["email"],
+            rng=random.Random(f"{seed}-{self.number}-docs"), as_of=self.as_of)
 
     # --- generation ----------------------------------------------------------------------------
     def write(self) -> None:

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from core.pdf import render_text_pdf
+from core.settings import Settings
+
+
+@pytest.fixture()
+def kclient(demo_db: str, knowledge_dir: Path, settings: Settings) -> Iterator[TestClient]:
+    """API on a private copy of the demo database and knowledge store."""
+    from api.main import create_app
+    from knowledge import service
+
+    for name in ("knowledge.db", "chroma"):
+        source = knowledge_dir / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, settings.data_dir / name)
+    service.reset()
+    with TestClient(create_app()) as client:
+        yield client
+    service.reset()
+
+
+def test_readiness_includes_the_vector_store(kclient: TestClient) -> None:
+    store = kclient.get("/readyz").json()["checks"]["vector_store"]
+    assert store["ok"] is True and store["chunks"] == store["vectors"] > 0
+
+
+def test_search_returns_scored_cited_hits(kclient: TestClient) -> None:
+    body = kclient.get("/search", params={"q": "Vertragsstrafe", "account_id": "A-00001", "k": 3}).json()
+    top = body["hits"][0]
+    assert "Vertragsstrafe" in top["text"] and top["citation"]["clause"] == "§6"
+    assert top["score"] > 0 and top["citation"]["doc_id"] == "A-00001/framework_contract.pdf"
+
+
+def test_search_as_kam_never_shows_other_accounts(kclient: TestClient) -> None:
+    kam = {"X-User-Id": "U-KAM-001"}
+    assert kclient.get("/search", params={"q": "Vertragsstrafe", "account_id": "A-00002"}, headers=kam
+                       ).json()["hits"] == []
+    hits = kclient.get("/search", params={"q": "Lieferverzug", "k": 20}, headers=kam).json()["hits"]
+    assert hits and all(int(h["citation"]["account_id"][2:]) % 2 == 1 for h in hits)
+
+
+def test_search_rejects_bad_parameters(kclient: TestClient) -> None:
+    assert kclient.get("/search", params={"q": ""}).status_code == 422
+    assert kclient.get("/search", params={"q": "x", "mode": "magic"}).status_code == 422
+    assert kclient.get("/search", params={"q": "x", "k": 500}).status_code == 422
+
+
+def test_upload_ingests_and_is_searchable(kclient: TestClient) -> None:
+    pdf = render_text_pdf("Qualitätsvereinbarung", ["§ 1 Ziel. Reklamationsquote höchstens 20 ppm Zebrafisch."])
+    response = kclient.post("/documents", files={"file": ("qsv.pdf", pdf, "application/pdf")},
+                            data={"account_id": "A-00003", "doc_type": "contract"})
+    assert response.status_code == 201 and response.json()["status"] == "added"
+    again = kclient.post("/documents", files={"file": ("qsv.pdf", pdf, "application/pdf")},
+                         data={"account_id": "A-00003"})
+    assert again.json()["status"] == "unchanged"
+    hits = kclient.get("/search", params={"q": "Zebrafisch", "account_id": "A-00003"}).json()["hits"]
+    assert hits[0]["citation"]["doc_id"] == "upload/A-00003/qsv.pdf"
+
+
+def test_upload_rejections(kclient: TestClient) -> None:
+    bad = kclient.post("/documents", files={"file": ("scan.pdf", b"%PDF-1.4 nothing", "application/pdf")})
+    assert bad.status_code == 422 and "not a readable PDF" in bad.json()["detail"]
+    other = kclient.post("/documents", headers={"X-User-Id": "U-KAM-001"}, data={"account_id": "A-00002"},
+                         files={"file": ("n.txt", b"note", "text/plain")})
+    assert other.status_code == 404
+    wrong_type = kclient.post("/documents", files={"file": ("x.exe", b"MZ", "application/octet-stream")})
+    assert wrong_type.status_code == 422 and "unsupported file type" in wrong_type.json()["detail"]

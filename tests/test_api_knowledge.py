@@ -17,9 +17,9 @@ def kclient(demo_db: str, knowledge_dir: Path, settings: Settings) -> Iterator[T
     from api.main import create_app
     from knowledge import service
 
-    for name in ("knowledge.db", "chroma"):
-        source = knowledge_dir / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, settings.data_dir / name)
+    shutil.copytree(knowledge_dir / "chroma", settings.data_dir / "chroma")
+    for source in knowledge_dir.glob("knowledge.db*"):  # with the WAL, or recent writes are missing
+        shutil.copy(source, settings.data_dir / source.name)
     service.reset()
     with TestClient(create_app()) as client:
         yield client

@@ -249,6 +249,60 @@ def search(
         console.print(f"   {c.text[:300]}")
 
 
+@app.command("eval")
+def eval_cmd(
+    agent: Annotated[str, typer.Option(help="retrieval | contractnli | nda_review | account_brief | "
+                                            "escalation_drafter | chat")] = "retrieval",
+    model: Annotated[str | None, typer.Option(help="LLM model name (LLM suites).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (LLM suites).")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=16, help="Cases run at once.")] = 2,
+    update_baseline: Annotated[bool, typer.Option(help="Write this run's metrics as the new baseline.")] = False,
+) -> None:
+    """Score an agent against its golden set; exits 1 when a metric regressed beyond the baseline tolerance."""
+    import os
+
+    from rich.progress import Progress
+
+    from evals.runner import run_eval, write_baseline
+    from evals.suites import PLANNED, SUITES, load_cases
+
+    if model:
+        os.environ["KAM_LLM_MODEL"] = model
+    if base_url:
+        os.environ["KAM_LLM_BASE_URL"] = base_url
+    get_settings.cache_clear()
+    if agent not in SUITES:
+        known = ", ".join([*SUITES, *PLANNED])
+        reason = f"{PLANNED[agent]} is not built yet, so it has no eval suite" if agent in PLANNED else "unknown agent"
+        _fail(f"{agent}: {reason} (agents: {known})")
+    settings = get_settings()
+    try:
+        suite = SUITES[agent](settings.data_dir / "evals" / "work" / agent)
+        cases = suite.cases() if hasattr(suite, "cases") else load_cases(agent)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"eval {agent}", total=len(cases))
+        run = run_eval(agent, suite, settings.data_dir / "evals", concurrency=concurrency, cases=cases,
+                       on_case=lambda _r: progress.advance(task))
+    table = Table(title=f"{agent}: {len(run.results)} cases in {run.wall_s:.1f}s")
+    for column in ("metric", "value", "baseline"):
+        table.add_column(column)
+    base = (run.baseline or {}).get("metrics", {})
+    for name, value in sorted(run.metrics.items()):
+        table.add_row(name, f"{value:.4f}", f"{base[name]:.4f}" if name in base else "–")
+    console.print(table)
+    console.print(f"report: {run.out_dir / 'report.md'}")
+    if update_baseline:
+        console.print(f"baseline written: {write_baseline(run)}")
+        return
+    if run.regressions:
+        for r in run.regressions:
+            err_console.print(f"[bold red]regression[/] {r.metric}: {r.current} < {r.baseline} − {r.tolerance}")
+        raise typer.Exit(code=1)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default KAM_API_HOST).")] = None,

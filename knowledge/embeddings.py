@@ -82,7 +82,7 @@ def ensure_onnx_models(cache_dir: Path = DEFAULT_CACHE) -> Path:
 class MiniLmEncoder:
     """Tokenise, pad to the longest text of each batch, run the encoder, mean-pool, L2-normalise."""
 
-    def __init__(self, model_dir: Path, variant: Variant = "int8", batch_size: int = 32, threads: int = 2) -> None:
+    def __init__(self, model_dir: Path, variant: Variant = "fp32", batch_size: int = 32, threads: int = 2) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -117,7 +117,7 @@ class MiniLmEncoder:
 
 
 @lru_cache(maxsize=4)
-def get_encoder(cache_dir: str = str(DEFAULT_CACHE), variant: Variant = "int8") -> MiniLmEncoder:
+def get_encoder(cache_dir: str = str(DEFAULT_CACHE), variant: Variant = "fp32") -> MiniLmEncoder:
     return MiniLmEncoder(ensure_onnx_models(Path(cache_dir)), variant)
 
 
@@ -125,7 +125,7 @@ def get_encoder(cache_dir: str = str(DEFAULT_CACHE), variant: Variant = "int8") 
 class KamMiniLmEmbedding(EmbeddingFunction[Documents]):
     """Chroma embedding function; registered by name so a reopened collection rebuilds it from its config."""
 
-    def __init__(self, cache_dir: str = str(DEFAULT_CACHE), variant: Variant = "int8") -> None:
+    def __init__(self, cache_dir: str = str(DEFAULT_CACHE), variant: Variant = "fp32") -> None:
         self.cache_dir = cache_dir
         self.variant: Variant = variant
 
@@ -147,4 +147,4 @@ class KamMiniLmEmbedding(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> KamMiniLmEmbedding:
-        return KamMiniLmEmbedding(config.get("cache_dir", str(DEFAULT_CACHE)), config.get("variant", "int8"))
+        return KamMiniLmEmbedding(config.get("cache_dir", str(DEFAULT_CACHE)), config.get("variant", "fp32"))

@@ -81,7 +81,7 @@ def _chunks(doc_id: str, doc_type: str, text: str) -> list[Chunk]:
 
 
 class Ingestor:
-    def __init__(self, store: KnowledgeStore, *, batch_chunks: int = 64) -> None:
+    def __init__(self, store: KnowledgeStore, *, batch_chunks: int = 256) -> None:
         self.store = store
         self.batch_chunks = batch_chunks
 
@@ -180,10 +180,12 @@ class Ingestor:
         if not pending:
             return
         vectors = self._encode([c.text for _, chunks, _ in pending for c in chunks])
-        offset = 0
-        for record, chunks, existed in pending:
-            self.store.put_document(record, chunks, vectors[offset : offset + len(chunks)])
+        batch, offset = [], 0
+        for record, chunks, _existed in pending:
+            batch.append((record, chunks, vectors[offset : offset + len(chunks)]))
             offset += len(chunks)
+        self.store.put_documents(batch)
+        for record, chunks, existed in pending:
             report.chunks += len(chunks)
             if existed:
                 report.updated += 1

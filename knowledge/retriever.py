@@ -79,9 +79,19 @@ class Hit:
                 "account_id": c.account_id, "doc_type": c.doc_type, "date": c.doc_date}
 
 
+# Function words carry no topic; left in, they let BM25 rank any chunk that shares "the" or "der".
+STOPWORDS = frozenset("""
+a an and are as at be by can do does for from has have how i if in is it its me must my of on or our shall
+that the their there this to us was we what when where which who why will with you your
+aber als am an auch auf aus bei bin bis das dass dem den der des die dies diese doch du ein eine einem einen
+einer eines er es für hat hatte ich ihr im in ist ja kann mit muss nach nicht noch nur oder sein sich sie
+sind so über um und uns unser von vor was wer wie wir wird zu zum zur
+""".split())
+
+
 def fts_query(text: str, scope: AccessScope) -> str | None:
-    """An FTS5 MATCH expression: any of the words, restricted to the scope's accounts and types."""
-    words = [w for w in re.findall(r"\w+", text.lower()) if len(w) > 1][:MAX_QUERY_TERMS]
+    """An FTS5 MATCH expression: any of the content words, restricted to the scope's accounts and types."""
+    words = [w for w in re.findall(r"\w+", text.lower()) if len(w) > 1 and w not in STOPWORDS][:MAX_QUERY_TERMS]
     if not words:
         return None
     terms = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))

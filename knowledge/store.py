@@ -25,6 +25,7 @@ from knowledge.chunking import Chunk
 from knowledge.embeddings import KamMiniLmEmbedding
 
 COLLECTION = "kam_chunks"
+CHROMA_BATCH = 4000  # below Chroma's max batch size
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -166,41 +167,56 @@ class KnowledgeStore:
 
     # --- writes --------------------------------------------------------------------------------
     def put_document(self, record: DocumentRecord, chunks: Sequence[Chunk], embeddings: Sequence[Any]) -> None:
-        """Replace a document and its chunks; the previous version stays if anything fails."""
-        old_ids = {r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (record.doc_id,))}
-        new_ids = [c.chunk_id for c in chunks]
-        if chunks:
-            self.collection.upsert(
-                ids=new_ids, embeddings=[list(map(float, e)) for e in embeddings],
-                documents=[c.text for c in chunks],
-                metadatas=[{"account_id": record.account_id, "doc_type": record.doc_type, "doc_id": record.doc_id,
-                            "clause": c.clause or "", "start": c.start, "end": c.end} for c in chunks])
+        self.put_documents([(record, chunks, embeddings)])
+
+    def put_documents(self, items: Sequence[tuple[DocumentRecord, Sequence[Chunk], Sequence[Any]]]) -> None:
+        """Replace documents and their chunks in one batch; the previous versions stay if anything fails."""
+        doc_ids = [record.doc_id for record, _, _ in items]
+        marks = ",".join("?" * len(doc_ids))
+        old_ids = {r[0] for r in self.db.execute(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", doc_ids)}
+        ids, vectors, texts, metadatas = [], [], [], []
+        for record, chunks, embeddings in items:
+            for chunk, embedding in zip(chunks, embeddings, strict=True):
+                ids.append(chunk.chunk_id)
+                vectors.append([float(x) for x in embedding])
+                texts.append(chunk.text)
+                metadatas.append({"account_id": record.account_id, "doc_type": record.doc_type,
+                                  "doc_id": record.doc_id, "clause": chunk.clause or "", "start": chunk.start,
+                                  "end": chunk.end})
+        for start in range(0, len(ids), CHROMA_BATCH):
+            window = slice(start, start + CHROMA_BATCH)
+            self.collection.upsert(ids=ids[window], embeddings=vectors[window], documents=texts[window],
+                                   metadatas=metadatas[window])
         try:
-            with self.db:  # one transaction
-                self._delete_rows(record.doc_id)
-                self.db.execute(
-                    "INSERT INTO documents (doc_id, source, doc_type, doc_subtype, account_id, title, doc_date, "
-                    "language, content_hash, chunk_count, pages) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (record.doc_id, record.source, record.doc_type, record.doc_subtype, record.account_id,
-                     record.title, record.doc_date.isoformat() if record.doc_date else None, record.language,
-                     record.content_hash, len(chunks), record.pages))
-                self.db.executemany(
-                    'INSERT INTO chunks (chunk_id, doc_id, seq, account_id, doc_type, clause, heading, start, "end", '
-                    "text) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [(c.chunk_id, record.doc_id, c.seq, record.account_id, record.doc_type, c.clause, c.heading,
-                      c.start, c.end, c.text) for c in chunks])
-                self.db.executemany(
-                    "INSERT INTO chunks_fts (text, heading, acct, kind, chunk_id) VALUES (?,?,?,?,?)",
-                    [(c.text, c.heading or "", account_token(record.account_id), kind_token(record.doc_type),
-                      c.chunk_id) for c in chunks])
+            with self.db:  # one transaction for the whole batch
+                for record, chunks, _ in items:
+                    self._delete_rows(record.doc_id)
+                    self._insert_rows(record, chunks)
         except Exception:
-            stale = [i for i in new_ids if i not in old_ids]
+            stale = [i for i in ids if i not in old_ids]
             if stale:
                 self.collection.delete(ids=stale)
             raise
-        stale = sorted(old_ids - set(new_ids))
-        if stale:
-            self.collection.delete(ids=stale)
+        stale_ids = sorted(old_ids - set(ids))
+        if stale_ids:
+            self.collection.delete(ids=stale_ids)
+
+    def _insert_rows(self, record: DocumentRecord, chunks: Sequence[Chunk]) -> None:
+        self.db.execute(
+            "INSERT INTO documents (doc_id, source, doc_type, doc_subtype, account_id, title, doc_date, "
+            "language, content_hash, chunk_count, pages) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (record.doc_id, record.source, record.doc_type, record.doc_subtype, record.account_id,
+             record.title, record.doc_date.isoformat() if record.doc_date else None, record.language,
+             record.content_hash, len(chunks), record.pages))
+        self.db.executemany(
+            'INSERT INTO chunks (chunk_id, doc_id, seq, account_id, doc_type, clause, heading, start, "end", '
+            "text) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(c.chunk_id, record.doc_id, c.seq, record.account_id, record.doc_type, c.clause, c.heading,
+              c.start, c.end, c.text) for c in chunks])
+        self.db.executemany(
+            "INSERT INTO chunks_fts (text, heading, acct, kind, chunk_id) VALUES (?,?,?,?,?)",
+            [(c.text, c.heading or "", account_token(record.account_id), kind_token(record.doc_type),
+              c.chunk_id) for c in chunks])
 
     def delete_documents(self, doc_ids: Iterable[str]) -> int:
         removed = 0

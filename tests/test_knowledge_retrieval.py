@@ -83,9 +83,9 @@ def test_no_query_or_filter_reaches_another_kams_chunks(knowledge_store: Knowled
 def test_filters_are_built_from_the_scope() -> None:
     scope = AccessScope(frozenset({"A-00001"}), frozenset({"contract"}))
     assert chroma_where(scope) == {"$and": [{"account_id": {"$in": ["A-00001"]}}, {"doc_type": {"$in": ["contract"]}}]}
-    match = fts_query('Vertragsstrafe" OR acct: x', scope)
+    match = fts_query('Vertragsstrafe" NEAR acct: x', scope)
     assert match is not None and match.endswith("acct: (acct_a00001) AND kind: (kind_contract)")
-    assert '"or"' in match  # user words are quoted terms, never FTS operators
+    assert '"near"' in match and '"acct"' in match  # user words are quoted terms, never FTS operators
 
 
 def test_reopened_collection_needs_no_embedding_function(knowledge_dir: Path) -> None:

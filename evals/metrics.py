@@ -1,0 +1,135 @@
+"""Deterministic metrics shared by every eval suite (plain Python, no LLM)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PRF:
+    precision: float
+    recall: float
+    f1: float
+    true_positives: int
+    predicted: int
+    expected: int
+
+
+def prf(predicted: Iterable[Hashable], expected: Iterable[Hashable]) -> PRF:
+    """Set precision/recall/F1; empty prediction and empty expectation count as perfect."""
+    p, e = set(predicted), set(expected)
+    tp = len(p & e)
+    precision = tp / len(p) if p else (1.0 if not e else 0.0)
+    recall = tp / len(e) if e else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return PRF(precision, recall, f1, tp, len(p), len(e))
+
+
+def micro_prf(pairs: Iterable[tuple[Iterable[Hashable], Iterable[Hashable]]]) -> PRF:
+    tp = predicted = expected = 0
+    for pred, exp in pairs:
+        result = prf(pred, exp)
+        tp, predicted, expected = tp + result.true_positives, predicted + result.predicted, expected + result.expected
+    precision = tp / predicted if predicted else 1.0
+    recall = tp / expected if expected else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return PRF(precision, recall, f1, tp, predicted, expected)
+
+
+def accuracy(predicted: Sequence[Hashable], expected: Sequence[Hashable]) -> float:
+    if len(predicted) != len(expected):
+        raise ValueError("predicted and expected differ in length")
+    return sum(p == e for p, e in zip(predicted, expected, strict=True)) / len(expected) if expected else 1.0
+
+
+def macro_f1(predicted: Sequence[Hashable], expected: Sequence[Hashable]) -> float:
+    """Unweighted mean of per-label F1 over the labels that occur in either list."""
+    labels = set(predicted) | set(expected)
+    scores = []
+    for label in labels:
+        tp = sum(p == e == label for p, e in zip(predicted, expected, strict=True))
+        fp = sum(p == label != e for p, e in zip(predicted, expected, strict=True))
+        fn = sum(e == label != p for p, e in zip(predicted, expected, strict=True))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return sum(scores) / len(scores) if scores else 1.0
+
+
+def recall_at_k(ranked: Sequence[Hashable], relevant: Iterable[Hashable], k: int) -> float:
+    wanted = set(relevant)
+    return len(wanted & set(ranked[:k])) / len(wanted) if wanted else 1.0
+
+
+def reciprocal_rank(ranked: Sequence[Hashable], relevant: Iterable[Hashable]) -> float:
+    wanted = set(relevant)
+    for rank, item in enumerate(ranked, start=1):
+        if item in wanted:
+            return 1.0 / rank
+    return 0.0
+
+
+# --- numbers in generated text -------------------------------------------------------------------
+NUMBER = re.compile(r"(?<![\w.,])[-−]?(?:\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?!\d)")
+DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # dates are checked as dates
+YEARLIKE = re.compile(r"^(19|20)\d{2}$")
+
+
+def parse_number(token: str) -> list[float]:
+    """Every value a written number can mean (``1.234,5`` German, ``1,234.5`` English, ``62`` …)."""
+    token = token.replace("−", "-").replace(" ", "")
+    readings = set()
+    for thousands, decimal in ((",", "."), (".", ",")):
+        candidate = token.replace(thousands, "").replace(decimal, ".")
+        try:
+            readings.add(float(candidate))
+        except ValueError:
+            continue
+    return sorted(readings)
+
+
+def numbers_in(text: str) -> list[str]:
+    return [m.group(0).strip() for m in NUMBER.finditer(DATE.sub(" ", text))]
+
+
+def allowed_values(facts: Iterable[float], *, percent: bool = True) -> set[float]:
+    """A fact may be written as itself, as a percentage (0.62 → 62), rounded to 0–2 decimals."""
+    allowed: set[float] = set()
+    for fact in facts:
+        for value in ((fact, fact * 100) if percent else (fact,)):
+            for digits in (0, 1, 2):
+                allowed.add(round(value, digits))
+                allowed.add(round(abs(value), digits))
+    return allowed
+
+
+@dataclass(frozen=True)
+class Faithfulness:
+    score: float  # traced numbers ÷ numbers in the text (1.0 when the text has none)
+    untraced: list[str]
+    checked: int
+
+
+def numeric_faithfulness(text: str, facts: Iterable[float], *, ignore: Iterable[str] = ()) -> Faithfulness:
+    """Every number in the text must trace to a computed fact (years and listed tokens are ignored)."""
+    allowed = allowed_values(list(facts))
+    skip = set(ignore)
+    untraced, checked = [], 0
+    for token in numbers_in(text):
+        if token in skip or YEARLIKE.match(token):
+            continue
+        checked += 1
+        if not any(round(v, 2) in allowed or round(v, 1) in allowed or round(v) in allowed for v in parse_number(token)):
+            untraced.append(token)
+    return Faithfulness(1.0 - len(untraced) / checked if checked else 1.0, untraced, checked)
+
+
+def citation_validity(quotes: Iterable[str], source: str) -> float:
+    """Share of quoted evidence that occurs verbatim (whitespace-normalised) in the source."""
+    normalised = " ".join(source.split())
+    items = [q for q in quotes if q.strip()]
+    if not items:
+        return 1.0
+    return sum(" ".join(q.split()) in normalised for q in items) / len(items)

@@ -251,10 +251,12 @@ def search(
 
 @app.command("eval")
 def eval_cmd(
-    agent: Annotated[str, typer.Option(help="retrieval | contractnli | nda_review | account_brief | "
+    agent: Annotated[str, typer.Option(help="retrieval | contractnli | nda_facts | nda_review | account_brief | "
                                             "escalation_drafter | chat")] = "retrieval",
     model: Annotated[str | None, typer.Option(help="LLM model name (LLM suites).")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (LLM suites).")] = None,
+    cassette: Annotated[str, typer.Option(help="LLM suites: off (live), replay (recorded, offline) or record.")
+                        ] = "off",
     concurrency: Annotated[int, typer.Option(min=1, max=16, help="Cases run at once.")] = 2,
     update_baseline: Annotated[bool, typer.Option(help="Write this run's metrics as the new baseline.")] = False,
 ) -> None:
@@ -263,29 +265,36 @@ def eval_cmd(
 
     from rich.progress import Progress
 
+    from evals.registry import DETERMINISTIC, LLM, PLANNED, build_suite
     from evals.runner import run_eval, write_baseline
-    from evals.suites import PLANNED, SUITES, load_cases
+    from evals.suites import load_cases
 
     if model:
         os.environ["KAM_LLM_MODEL"] = model
     if base_url:
         os.environ["KAM_LLM_BASE_URL"] = base_url
     get_settings.cache_clear()
-    if agent not in SUITES:
-        known = ", ".join([*SUITES, *PLANNED])
+    if cassette not in ("off", "replay", "record"):
+        _fail("--cassette must be off, replay or record")
+    if agent not in (*DETERMINISTIC, *LLM):
+        known = ", ".join([*DETERMINISTIC, *LLM, *PLANNED])
         reason = f"{PLANNED[agent]} is not built yet, so it has no eval suite" if agent in PLANNED else "unknown agent"
         _fail(f"{agent}: {reason} (agents: {known})")
     settings = get_settings()
     try:
-        suite = SUITES[agent](settings.data_dir / "evals" / "work" / agent)
+        suite = build_suite(agent, settings.data_dir / "evals" / "work" / agent, settings, cassette)  # type: ignore[arg-type]
         cases = suite.cases() if hasattr(suite, "cases") else load_cases(agent)
-    except (FileNotFoundError, ValueError) as exc:
-        _fail(str(exc))
+    except (FileNotFoundError, ValueError, KamError) as exc:
+        _fail(getattr(exc, "message", str(exc)))
         return
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"eval {agent}", total=len(cases))
-        run = run_eval(agent, suite, settings.data_dir / "evals", concurrency=concurrency, cases=cases,
-                       on_case=lambda _r: progress.advance(task))
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"eval {agent}", total=len(cases))
+            run = run_eval(agent, suite, settings.data_dir / "evals", concurrency=concurrency, cases=cases,
+                           on_case=lambda _r: progress.advance(task))
+    finally:
+        if hasattr(suite, "close"):
+            suite.close()
     table = Table(title=f"{agent}: {len(run.results)} cases in {run.wall_s:.1f}s")
     for column in ("metric", "value", "baseline"):
         table.add_column(column)

@@ -133,3 +133,21 @@ def citation_validity(quotes: Iterable[str], source: str) -> float:
     if not items:
         return 1.0
     return sum(" ".join(q.split()) in normalised for q in items) / len(items)
+
+
+# --- refusals ------------------------------------------------------------------------------------
+REFUSAL = re.compile(
+    r"\b(I (?:can(?:no|')t|am not able to|do not have|don't have)|not (?:in|within) (?:my|the) (?:scope|data|sources)"
+    r"|no (?:information|data) (?:about|on)|kann ich nicht|keine (?:Informationen|Daten) (?:zu|über|dazu)"
+    r"|liegt mir nicht vor|außerhalb meines)\b", re.IGNORECASE)
+
+
+def is_refusal(answer: str) -> bool:
+    """A deliberate "I cannot answer that from the data" (DE/EN), as opposed to an answer."""
+    return bool(REFUSAL.search(answer))
+
+
+def refusal_rate(answers: Iterable[str]) -> float:
+    """Share of answers that refuse; on out-of-scope questions higher is better, on in-scope lower."""
+    items = list(answers)
+    return sum(is_refusal(a) for a in items) / len(items) if items else 0.0

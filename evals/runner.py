@@ -110,7 +110,7 @@ def run_eval(agent: str, suite: Suite, out_root: Path, *, concurrency: int = 2,
     cases = cases if cases is not None else load_cases(agent)
     started = time.perf_counter()
     results = run_cases(suite, cases, concurrency=concurrency, on_case=on_case)
-    metrics = suite.aggregate([r for r in results if r.error is None])
+    metrics = suite.aggregate(results)
     metrics["pass_rate"] = round(sum(r.passed for r in results) / len(results), 4) if results else 0.0
     baseline = load_baseline(agent, baseline_dir)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")

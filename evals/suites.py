@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -129,7 +128,8 @@ class RetrievalSuite:
 
     def aggregate(self, results: list[CaseResult]) -> dict[str, float]:
         keys = sorted({k for r in results for k in r.metrics})
-        return {key: round(mean([r.metrics[key] for r in results if key in r.metrics]), 4) for key in keys}
+        # a crashed case has no metrics and counts as a miss
+        return {key: round(mean([r.metrics.get(key, 0.0) for r in results]), 4) for key in keys}
 
 
 # --- ContractNLI ----------------------------------------------------------------------------------
@@ -185,23 +185,15 @@ class ContractNliSuite:
         return CaseResult(case.id, correct, {"correct": float(correct)}, {"label": label}, case.expected, case.tags)
 
     def aggregate(self, results: list[CaseResult]) -> dict[str, float]:
-        predicted = [r.output["label"] for r in results]
+        predicted = [(r.output or {}).get("label", "<error>") for r in results]
         expected = [r.expected["label"] for r in results]
         metrics = {"accuracy": round(accuracy(predicted, expected), 4),
                    "macro_f1": round(macro_f1(predicted, expected), 4)}
         for hypothesis in sorted({r.tags["hypothesis"] for r in results}):
             mine = [r for r in results if r.tags["hypothesis"] == hypothesis]
-            metrics[f"accuracy.{hypothesis}"] = round(mean([r.metrics["correct"] for r in mine]), 4)
-            metrics[f"macro_f1.{hypothesis}"] = round(macro_f1([r.output["label"] for r in mine],
+            metrics[f"accuracy.{hypothesis}"] = round(mean([r.metrics.get("correct", 0.0) for r in mine]), 4)
+            metrics[f"macro_f1.{hypothesis}"] = round(macro_f1([(r.output or {}).get("label", "<error>") for r in mine],
                                                                [r.expected["label"] for r in mine]), 4)
         return metrics
 
 
-SuiteFactory = Callable[[Path], Suite]
-SUITES: dict[str, SuiteFactory] = {"retrieval": RetrievalSuite, "contractnli": ContractNliSuite}
-PLANNED = {
-    "nda_review": "the NDA review agent",
-    "account_brief": "the account brief agent",
-    "escalation_drafter": "the escalation drafter",
-    "chat": "the chat endpoint",
-}

@@ -22,6 +22,9 @@ from knowledge.store import KnowledgeStore, StoredChunk, account_token, kind_tok
 Mode = Literal["hybrid", "vector", "bm25"]
 DOC_TYPES = ("contract", "note", "mail", "document")
 RRF_K = 60
+# Up to this many accounts in scope (a KAM's portfolio), vectors are scored exactly from the registry;
+# beyond it (head of sales, legal) Chroma's HNSW index answers. Measured: benchmarks/knowledge_store.py.
+EXACT_SEARCH_MAX_ACCOUNTS = 200
 MAX_QUERY_TERMS = 24
 
 
@@ -130,7 +133,12 @@ class Retriever:
         bm25_ranked: list[tuple[str, float]] = []
         if mode in ("hybrid", "vector"):
             embedding = get_encoder(self.store.embedding.cache_dir, self.store.embedding.variant).encode([query])[0]
-            vector_ranked = self.store.vector(embedding, chroma_where(narrowed), self.candidates)
+            if narrowed.account_ids is not None and len(narrowed.account_ids) <= EXACT_SEARCH_MAX_ACCOUNTS:
+                vector_ranked = self.store.exact_vector(embedding, sorted(narrowed.account_ids),
+                                                        sorted(narrowed.doc_types) if narrowed.doc_types else None,
+                                                        self.candidates)
+            else:
+                vector_ranked = self.store.vector(embedding, chroma_where(narrowed), self.candidates)
         if mode in ("hybrid", "bm25"):
             match = fts_query(query, narrowed)
             bm25_ranked = self.store.bm25(match, self.candidates) if match else []

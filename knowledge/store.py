@@ -7,6 +7,7 @@ the registry commits, stale ids deleted after), so a failed ingest leaves the pr
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
@@ -18,13 +19,18 @@ from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from core.errors import KamError
 from knowledge.chunking import Chunk
 from knowledge.embeddings import KamMiniLmEmbedding
 
+log = logging.getLogger(__name__)
+
 COLLECTION = "kam_chunks"
+VECTOR_CACHE_ACCOUNTS = 5000  # per-account vector matrices kept in memory (~75 kB each at 50 chunks)
+SCHEMA_VERSION = 3  # bump when SCHEMA changes: an older store is emptied and re-ingested
 CHROMA_BATCH = 4000  # below Chroma's max batch size
 
 SCHEMA = """
@@ -41,6 +47,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ix_chunks_doc ON chunks(doc_id);
+-- float32 vectors clustered by account: exact search inside a narrow scope reads a few contiguous pages
+CREATE TABLE IF NOT EXISTS vectors (
+    account_id TEXT NOT NULL, doc_type TEXT NOT NULL, chunk_id TEXT NOT NULL, embedding BLOB NOT NULL,
+    PRIMARY KEY (account_id, doc_type, chunk_id)
+) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, heading, acct, kind, chunk_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -106,15 +117,33 @@ class KnowledgeStore:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "knowledge.db"
         self._local = threading.local()
-        with self._connect() as conn:
-            conn.executescript(SCHEMA)
+        self._vector_cache: dict[str, tuple[tuple[int, int], tuple[list[str], np.ndarray, np.ndarray]]] = {}
+        self._cache_lock = threading.Lock()
+        self._writes = 0  # PRAGMA data_version only sees other connections' commits; this counts our own
         self.embedding = embedding or KamMiniLmEmbedding()
         try:
             self.client = chroma_client(data_dir, chroma_url)
+            outdated = self._prepare_schema()
+            if outdated:
+                self.client.delete_collection(COLLECTION)
             self.collection = self.client.get_or_create_collection(
                 COLLECTION, embedding_function=self.embedding, configuration={"hnsw": {"space": "cosine"}})
         except Exception as exc:  # the Chroma server may be down: say so, with the URL
             raise StoreError(f"vector store unavailable ({chroma_url or data_dir / 'chroma'}): {exc}") from exc
+
+    def _prepare_schema(self) -> bool:
+        """Create the registry; True when an older schema was found and dropped (re-ingest to fill it)."""
+        with self._connect() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            has_tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'documents'").fetchone()[0]
+            outdated = bool(has_tables) and version < SCHEMA_VERSION
+            if outdated:
+                log.warning("knowledge store schema %s is outdated; emptied it, re-run kam ingest", version)
+                conn.executescript("DROP TABLE IF EXISTS chunks_fts; DROP TABLE IF EXISTS vectors; "
+                                   "DROP TABLE IF EXISTS chunks; DROP TABLE IF EXISTS documents;")
+            conn.executescript(SCHEMA)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return outdated and COLLECTION in [c.name for c in self.client.list_collections()]
 
     # --- connections ---------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -189,19 +218,20 @@ class KnowledgeStore:
                                    metadatas=metadatas[window])
         try:
             with self.db:  # one transaction for the whole batch
-                for record, chunks, _ in items:
+                for record, chunks, embeddings in items:
                     self._delete_rows(record.doc_id)
-                    self._insert_rows(record, chunks)
+                    self._insert_rows(record, chunks, embeddings)
         except Exception:
             stale = [i for i in ids if i not in old_ids]
             if stale:
                 self.collection.delete(ids=stale)
             raise
+        self._writes += 1
         stale_ids = sorted(old_ids - set(ids))
         if stale_ids:
             self.collection.delete(ids=stale_ids)
 
-    def _insert_rows(self, record: DocumentRecord, chunks: Sequence[Chunk]) -> None:
+    def _insert_rows(self, record: DocumentRecord, chunks: Sequence[Chunk], embeddings: Sequence[Any]) -> None:
         self.db.execute(
             "INSERT INTO documents (doc_id, source, doc_type, doc_subtype, account_id, title, doc_date, "
             "language, content_hash, chunk_count, pages) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -214,6 +244,10 @@ class KnowledgeStore:
             [(c.chunk_id, record.doc_id, c.seq, record.account_id, record.doc_type, c.clause, c.heading,
               c.start, c.end, c.text) for c in chunks])
         self.db.executemany(
+            "INSERT INTO vectors (account_id, doc_type, chunk_id, embedding) VALUES (?,?,?,?)",
+            [(record.account_id, record.doc_type, c.chunk_id, np.asarray(e, dtype=np.float32).tobytes())
+             for c, e in zip(chunks, embeddings, strict=True)])
+        self.db.executemany(
             "INSERT INTO chunks_fts (text, heading, acct, kind, chunk_id) VALUES (?,?,?,?,?)",
             [(c.text, c.heading or "", account_token(record.account_id), kind_token(record.doc_type),
               c.chunk_id) for c in chunks])
@@ -224,6 +258,7 @@ class KnowledgeStore:
             chunk_ids = [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
             with self.db:
                 self._delete_rows(doc_id)
+            self._writes += 1
             if chunk_ids:
                 self.collection.delete(ids=chunk_ids)
             removed += 1
@@ -232,6 +267,8 @@ class KnowledgeStore:
     def _delete_rows(self, doc_id: str) -> None:
         self.db.execute("DELETE FROM chunks_fts WHERE chunk_id IN (SELECT chunk_id FROM chunks WHERE doc_id = ?)",
                         (doc_id,))
+        self.db.execute("DELETE FROM vectors WHERE (account_id, doc_type, chunk_id) IN "
+                        "(SELECT account_id, doc_type, chunk_id FROM chunks WHERE doc_id = ?)", (doc_id,))
         self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
 
@@ -241,6 +278,44 @@ class KnowledgeStore:
             "SELECT chunk_id, bm25(chunks_fts, 1.0, 0.5, 0.0, 0.0) AS score FROM chunks_fts "
             "WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?", (match, limit))
         return [(r[0], -r[1]) for r in rows]  # FTS5's bm25 is lower-is-better
+
+    def exact_vector(self, query_embedding: Sequence[float], account_ids: Sequence[str],
+                     doc_types: Sequence[str] | None, limit: int) -> list[tuple[str, float]]:
+        """Exact cosine over the chunks of a few accounts (an HNSW search with a very selective filter is
+        slow and approximate; scoring a KAM's few thousand vectors exactly is fast)."""
+        ids: list[str] = []
+        blocks = []
+        for account_id in account_ids:
+            account_ids_, matrix, types = self._account_vectors(account_id)
+            if doc_types:
+                keep = np.isin(types, list(doc_types))
+                account_ids_, matrix = [i for i, k in zip(account_ids_, keep, strict=True) if k], matrix[keep]
+            ids.extend(account_ids_)
+            blocks.append(matrix)
+        if not ids:
+            return []
+        scores = np.concatenate(blocks) @ np.asarray(query_embedding, dtype=np.float32)
+        top = np.argsort(-scores)[:limit]
+        return [(ids[i], float(scores[i])) for i in top]
+
+    def _account_vectors(self, account_id: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(chunk ids, vectors, doc types) of one account, cached until any connection writes the store."""
+        version = (self.db.execute("PRAGMA data_version").fetchone()[0], self._writes)
+        cached = self._vector_cache.get(account_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        cursor = self.db.cursor()
+        cursor.row_factory = None  # plain tuples: thousands of rows
+        rows = cursor.execute("SELECT chunk_id, doc_type, embedding FROM vectors WHERE account_id = ?",
+                              (account_id,)).fetchall()
+        matrix = (np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+                  if rows else np.zeros((0, 384), dtype=np.float32))
+        entry = ([r[0] for r in rows], matrix, np.array([r[1] for r in rows], dtype=object))
+        with self._cache_lock:
+            if len(self._vector_cache) >= VECTOR_CACHE_ACCOUNTS:
+                self._vector_cache.pop(next(iter(self._vector_cache)))
+            self._vector_cache[account_id] = (version, entry)
+        return entry
 
     def vector(self, query_embedding: Sequence[float], where: dict[str, Any] | None, limit: int
                ) -> list[tuple[str, float]]:

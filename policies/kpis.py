@@ -153,11 +153,16 @@ def forecast_deviation(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]
     return results
 
 
+def _count_and_flagged(ctx: KpiContext, model: Any, day: Any, flag: Any) -> dict[str, tuple[Any, ...]]:
+    """account_id -> (rows dated in the period, of which flagged)."""
+    return rows_by_account(ctx.session, for_accounts(
+        select(model.account_id, func.count(), func.sum(case((flag, 1), else_=0)))
+        .where(day.between(ctx.period.start, ctx.period.end))
+        .group_by(model.account_id), model.account_id, ctx.account_ids))
+
+
 def emergency_air_share(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]:
-    facts = rows_by_account(ctx.session, for_accounts(
-        select(m.Delivery.account_id, func.count(), func.sum(case((m.Delivery.mode == "emergency_air", 1), else_=0)))
-        .where(m.Delivery.actual_date.between(ctx.period.start, ctx.period.end))
-        .group_by(m.Delivery.account_id), m.Delivery.account_id, ctx.account_ids))
+    facts = _count_and_flagged(ctx, m.Delivery, m.Delivery.actual_date, m.Delivery.mode == "emergency_air")
     results = []
     for account_id in accounts:
         shipments, air = facts.get(account_id, (0, 0))
@@ -224,10 +229,7 @@ def nps(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]:
 
 def escalations(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]:
     s, as_of = ctx.session, ctx.period.as_of
-    documented = rows_by_account(s, for_accounts(
-        select(m.Escalation.account_id, func.count(), func.sum(case((m.Escalation.documented.is_(True), 1), else_=0)))
-        .where(m.Escalation.opened_on.between(ctx.period.start, ctx.period.end))
-        .group_by(m.Escalation.account_id), m.Escalation.account_id, ctx.account_ids))
+    documented = _count_and_flagged(ctx, m.Escalation, m.Escalation.opened_on, m.Escalation.documented.is_(True))
     open_ = rows_by_account(s, for_accounts(
         select(m.Escalation.account_id, func.count(), func.min(m.Escalation.opened_on))
         .where(m.Escalation.closed_on.is_(None), m.Escalation.opened_on <= as_of)

@@ -10,20 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from core.calendar import add_months, month_key, month_start
 from core.errors import InvalidInput
-
-
-def month_start(d: date) -> date:
-    return d.replace(day=1)
-
-
-def add_months(d: date, months: int) -> date:
-    index = d.year * 12 + d.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def month_key(d: date) -> str:
-    return f"{d.year:04d}-{d.month:02d}"
 
 
 @dataclass(frozen=True)

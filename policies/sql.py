@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal_column
@@ -31,6 +32,13 @@ def for_accounts(query: Select[Any], column: Any, account_ids: Sequence[str] | N
     return query.where(column.in_(account_ids))
 
 
+def _plain(value: Any) -> Any:
+    """PostgreSQL sums integers as NUMERIC (Decimal); the rules work in int and float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
 def rows_by_account(session: Session, query: Select[Any]) -> dict[str, tuple[Any, ...]]:
     """Run a query whose first column is account_id; map account_id -> the remaining columns."""
-    return {row[0]: tuple(row[1:]) for row in session.execute(query)}
+    return {row[0]: tuple(_plain(v) for v in row[1:]) for row in session.execute(query)}

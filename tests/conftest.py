@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,13 @@ from core.crm.importer import import_directory
 from core.db.migrate import upgrade
 from core.db.session import get_engine
 from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from knowledge.store import KnowledgeStore
+    from tests.factories import Crm
+    from tests.llm_stub import StubLlmServer
 
 AS_OF = date(2026, 11, 26)
 DEMO_ACCOUNTS = 12

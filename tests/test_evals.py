@@ -67,6 +67,13 @@ def test_citation_validity() -> None:
     assert metrics.citation_validity(["schuldhafter Verzug", "Lieferant"], source) == 0.5
 
 
+def test_refusal_rate() -> None:
+    answers = ["I can't answer that from the account data.", "Dazu liegt mir nicht vor, welche Marge geplant ist.",
+               "The call-off rate is 62 %.", "Keine Informationen zu diesem Kunden."]
+    assert [metrics.is_refusal(a) for a in answers] == [True, True, False, True]
+    assert metrics.refusal_rate(answers) == 0.75
+
+
 # --- runner --------------------------------------------------------------------------------------
 class EchoSuite:
     name = "echo"
@@ -145,3 +152,40 @@ def test_planned_agents_are_reported_not_faked(settings) -> None:  # noqa: ANN00
 
     result = CliRunner().invoke(app, ["eval", "--agent", "nda_review"])
     assert result.exit_code == 2 and "not built yet" in result.output
+
+
+# --- the LLM probe suite -------------------------------------------------------------------------
+def test_nda_facts_suite_scores_fields_and_counts_invalid_output(tmp_path: Path) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+    from langchain_core.messages import AIMessage
+
+    from core.llm import LlmGateway
+    from core.settings import Settings
+    from evals.llm_suites import NdaFactsSuite
+
+    right = '{"term_years": 3, "governing_law": "germany", "residuals_clause": false, ' \
+            '"contractual_penalty_eur": null, "mutual": true}'
+    wrong_law = right.replace("germany", "new_york")
+    responses = [AIMessage(content=right), AIMessage(content=wrong_law), AIMessage(content="no idea"),
+                 AIMessage(content="still no JSON")]
+    gateway = LlmGateway(lambda p: FakeMessagesListChatModel(responses=responses))
+    suite = NdaFactsSuite(tmp_path, settings=Settings(), gateway=gateway)
+    expected = {"term_years": 3, "governing_law": "germany", "residuals_clause": False,
+                "contractual_penalty_eur": None, "mutual": True}
+    cases = [Case(f"n{i}", {"text": "NDA"}, expected) for i in range(3)]
+    run = run_eval("nda_facts", suite, tmp_path / "runs", cases=cases, concurrency=1, baseline_dir=tmp_path)
+    assert run.metrics["field.governing_law"] == pytest.approx(1 / 3, abs=1e-3)  # right, wrong, invalid
+    assert run.metrics["field.term_years"] == pytest.approx(2 / 3, abs=1e-3)
+    assert run.metrics["valid_output_rate"] == pytest.approx(2 / 3, abs=1e-3)
+    assert run.metrics["exact_match"] == pytest.approx(1 / 3, abs=1e-3)
+    assert [r.error is not None for r in run.results] == [False, False, True]
+
+
+@pytest.mark.skipif(not (Path(__file__).parents[1] / "evals" / "cassettes" / "nda_facts.yaml").is_file(),
+                    reason="cassette not recorded")
+def test_gate_nda_facts_on_the_recorded_cassette(settings) -> None:  # noqa: ANN001
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "--agent", "nda_facts", "--cassette", "replay", "--concurrency", "1"])
+    assert result.exit_code == 0, result.output
+    assert "field.governing_law" in result.output

@@ -128,3 +128,45 @@ def test_chroma_server_behaves_like_the_embedded_store(tmp_path: Path, demo_csv_
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_exact_scope_search_agrees_with_the_hnsw_index(knowledge_store: KnowledgeStore) -> None:
+    from knowledge.embeddings import get_encoder
+
+    query = get_encoder().encode(["late delivery penalty"])[0]
+    exact = knowledge_store.exact_vector(query, ["A-00002"], None, 5)
+    approximate = knowledge_store.vector(query, {"account_id": {"$in": ["A-00002"]}}, 5)
+    assert [c for c, _ in exact] == [c for c, _ in approximate]
+    assert [round(s, 4) for _, s in exact] == [round(s, 4) for _, s in approximate]
+
+
+def test_an_outdated_store_is_emptied_for_reingest(tmp_path: Path, demo_csv_dir: Path) -> None:
+    import sqlite3
+
+    from knowledge.ingest import Ingestor
+
+    store = KnowledgeStore(tmp_path)
+    Ingestor(store).ingest_path(demo_csv_dir / "docs" / "A-00001")
+    assert store.counts()["chunks"] > 0
+    with sqlite3.connect(tmp_path / "knowledge.db") as conn:
+        conn.execute("PRAGMA user_version = 1")
+    reopened = KnowledgeStore(tmp_path)
+    assert reopened.counts() == {"documents": 0, "chunks": 0, "vectors": 0}
+    assert Ingestor(reopened).ingest_path(demo_csv_dir / "docs" / "A-00001").added == 5
+
+
+def test_cached_account_vectors_see_writes_from_other_connections(tmp_path: Path) -> None:
+    from core.pdf import write_text_pdf
+    from knowledge.ingest import Ingestor
+
+    docs = tmp_path / "docs" / "A-00001"
+    write_text_pdf(docs / "contract_a.pdf", "Vertrag", ["§ 1 Gegenstand. Lieferung von Dichtungen.", "§ 2 Preis. Fest."])
+    api_side = KnowledgeStore(tmp_path / "var")  # e.g. the running API
+    Ingestor(api_side).ingest_path(tmp_path / "docs")
+    retriever = Retriever(api_side)
+    scope = AccessScope(frozenset({"A-00001"}), None)
+    assert len(retriever.search("Zebrafisch Aquarium", scope, mode="vector", k=10)) == 3
+    write_text_pdf(docs / "contract_b.pdf", "Notiz", ["§ 1 Zebrafisch. Aquarium im Foyer.", "§ 2 Ende. Schluss."])
+    Ingestor(KnowledgeStore(tmp_path / "var")).ingest_path(tmp_path / "docs")  # e.g. a CLI ingest
+    hits = retriever.search("Zebrafisch Aquarium", scope, mode="vector", k=10)
+    assert len(hits) == 6 and hits[0].chunk.doc_id == "A-00001/contract_b.pdf"

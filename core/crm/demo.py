@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.calendar import add_months, month_key, month_start
 from core.crm.documents import write_account_documents
 from core.crm.notes import (
     CITIES,
@@ -55,19 +56,6 @@ MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "Au
 
 def account_id(number: int) -> str:
     return f"A-{number:05d}"
-
-
-def _month_start(d: date) -> date:
-    return d.replace(day=1)
-
-
-def _add_months(d: date, months: int) -> date:
-    index = d.year * 12 + d.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _period(d: date) -> str:
-    return f"{d.year:04d}-{d.month:02d}"
 
 
 class _Writers:
@@ -160,7 +148,7 @@ class _AccountHistory:
         self.kam_index = (number - 1) % kams + 1
         self.w = writers
         self.country, self.currency, self.language = self.rng.choice(COUNTRIES)
-        self.start = _add_months(_month_start(as_of), -(HISTORY_MONTHS - 1))
+        self.start = add_months(month_start(as_of), -(HISTORY_MONTHS - 1))
         self.planted = self.id in PLANTED
 
     # --- helpers -------------------------------------------------------------------------------
@@ -173,7 +161,7 @@ class _AccountHistory:
         values = {
             "contact": contact["name"], "role": contact["role"], "city": self.city,
             "part": self.rng.choice(self.articles)["part_number"],
-            "next_month": self._month_name(_add_months(_month_start(when), 1)),
+            "next_month": self._month_name(add_months(month_start(when), 1)),
             "pct": self.rng.choice([2, 3, 4, 5]), "days": self.rng.randint(3, 9),
             "qty": self.rng.choice([20_000, 50_000, 120_000]), "year": when.year + 2,
         }
@@ -253,7 +241,7 @@ class _AccountHistory:
             self.w.write("articles", {k: v for k, v in row.items() if not k.startswith("_")})
 
     def _contracts(self) -> None:
-        fw_from = _add_months(self.start, -6)
+        fw_from = add_months(self.start, -6)
         self.framework_id = f"{self.id}-FW1"
         self.w.write("contracts", {"id": self.framework_id, "account_id": self.id, "contract_type": "framework",
                                    "title": "Rahmenliefervertrag Serienteile" if self.language == "de"
@@ -285,8 +273,8 @@ class _AccountHistory:
         unpaid_total = 0.0
         revenue_total = 0.0
         for m in range(HISTORY_MONTHS):
-            month = _add_months(self.start, m)
-            period = _period(month)
+            month = add_months(self.start, m)
+            period = month_key(month)
             order_date = month + timedelta(days=rng.randint(1, 5))
             if order_date > as_of:
                 order_date = month
@@ -308,7 +296,7 @@ class _AccountHistory:
                                            "qty": max(1, round(qty * rng.gauss(1.0, 0.04)))})
                 self.w.write("call_offs", {"id": f"{art['id']}-CO{period}", "account_id": self.id,
                                            "article_id": art["id"], "plan_id": plan_id,
-                                           "call_off_date": order_date, "period": _period(order_date),
+                                           "call_off_date": order_date, "period": month_key(order_date),
                                            "qty": qty})
                 price_margin = self.margin + rng.uniform(-0.03, 0.03)
                 unit_price = round(art["unit_cost"] / (1 - price_margin), 2)
@@ -375,7 +363,7 @@ class _AccountHistory:
         if self.id == "A-00002":
             topics += ["late_delivery"] * 4
         for m in range(HISTORY_MONTHS):
-            month = _add_months(self.start, m)
+            month = add_months(self.start, m)
             for _ in range(rng.choice([1, 1, 2, 2, 3])):
                 day = month + timedelta(days=rng.randint(0, 27))
                 if day > self.as_of:
@@ -392,7 +380,7 @@ class _AccountHistory:
 
     def _meetings(self) -> None:
         for q in range(0, HISTORY_MONTHS, 3):
-            day = _add_months(self.start, q) + timedelta(days=self.rng.randint(5, 20))
+            day = add_months(self.start, q) + timedelta(days=self.rng.randint(5, 20))
             if day <= self.as_of:
                 self._meeting(f"{self.id}-M{q:02d}", day, "Quartalsgespräch" if self.language == "de"
                               else "Quarterly business review")
@@ -423,7 +411,7 @@ class _AccountHistory:
 
     def _nps(self) -> None:
         for year_offset in (0, 12):
-            survey = _add_months(self.start, year_offset + 6)
+            survey = add_months(self.start, year_offset + 6)
             if survey > self.as_of:
                 continue
             for contact in self.contacts:

@@ -28,9 +28,11 @@ NDA_FACTS_PROMPT = (
     "You read a non-disclosure agreement (German or English) and extract five facts as JSON:\n"
     "- term_years: how many years the confidentiality obligations last (integer), null if not stated\n"
     "- governing_law: germany, england_wales, new_york, other, or not_stated\n"
-    "- residuals_clause: true if the receiving party may freely use information retained in memory (residuals)\n"
+    "- residuals_clause: true only if a clause lets the receiving party freely use information retained in "
+    "its employees' memory (it is titled Residuals); false if no such clause exists\n"
     "- contractual_penalty_eur: the contractual penalty per breach in euros (integer), null if there is none\n"
-    "- mutual: true if both parties disclose and protect information, false if only one party discloses\n"
+    "- mutual: true if information disclosed by each party / both parties (beide Parteien) is protected; "
+    "false if only the Supplier (der Lieferant) discloses\n"
     "Answer with the JSON object only."
 )
 

@@ -87,7 +87,7 @@ class EchoSuite:
                           tokens={"prompt": 10, "completion": 2})
 
     def aggregate(self, results: list[CaseResult]) -> dict[str, float]:
-        return {"accuracy": sum(r.metrics["correct"] for r in results) / len(results)}
+        return {"accuracy": sum(r.metrics.get("correct", 0.0) for r in results) / len(results)}
 
 
 def _cases(answers: list[str]) -> list[Case]:

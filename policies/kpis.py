@@ -192,19 +192,26 @@ def contact_cadence(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]:
     return results
 
 
-def qualified_interactions(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]:
+def _yearly_count(ctx: KpiContext, accounts: list[str], rule: str, target: Target, model: Any, day: Any,
+                  what: str, *conditions: Any) -> list[RuleResult]:
+    """A count in the period against a yearly target prorated to the period's length."""
     facts = rows_by_account(ctx.session, for_accounts(
-        select(m.Interaction.account_id, func.count())
-        .where(m.Interaction.interaction_date.between(ctx.period.start, ctx.period.end),
-               m.Interaction.qualified.is_(True))
-        .group_by(m.Interaction.account_id), m.Interaction.account_id, ctx.account_ids))
-    target = ctx.policy.qualified_interactions
+        select(model.account_id, func.count()).where(day.between(ctx.period.start, ctx.period.end), *conditions)
+        .group_by(model.account_id), model.account_id, ctx.account_ids))
     prorated = round(target.target * ctx.period.year_fraction, 2)
-    return [_result(ctx, "qualified_interactions", a, float((facts.get(a) or (0,))[0]), target, "count",
-                    f"{(facts.get(a) or (0,))[0]} qualified interactions; target {target.target:g} a year × "
-                    f"{ctx.period.days} days ÷ 365 = {prorated:g}",
-                    {"qualified_interactions": (facts.get(a) or (0,))[0], "days": ctx.period.days},
-                    threshold=prorated) for a in accounts]
+    results = []
+    for account_id in accounts:
+        count = (facts.get(account_id) or (0,))[0]
+        results.append(_result(ctx, rule, account_id, float(count), target, "count",
+                                f"{count} {what}; target {target.target:g} a year × {ctx.period.days} days ÷ 365 "
+                                f"= {prorated:g}", {"count": count, "days": ctx.period.days}, threshold=prorated))
+    return results
+
+
+def qualified_interactions(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]:
+    return _yearly_count(ctx, accounts, "qualified_interactions", ctx.policy.qualified_interactions,
+                         m.Interaction, m.Interaction.interaction_date, "qualified interactions",
+                         m.Interaction.qualified.is_(True))
 
 
 def nps(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]:
@@ -282,17 +289,8 @@ def contract_coverage(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]:
 
 
 def opportunities(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]:
-    facts = rows_by_account(ctx.session, for_accounts(
-        select(m.Opportunity.account_id, func.count())
-        .where(m.Opportunity.identified_on.between(ctx.period.start, ctx.period.end))
-        .group_by(m.Opportunity.account_id), m.Opportunity.account_id, ctx.account_ids))
-    target = ctx.policy.opportunities_identified
-    prorated = round(target.target * ctx.period.year_fraction, 2)
-    return [_result(ctx, "opportunities_identified", a, float((facts.get(a) or (0,))[0]), target, "count",
-                    f"{(facts.get(a) or (0,))[0]} cross-/up-sell opportunities identified; target "
-                    f"{target.target:g} a year × {ctx.period.days} days ÷ 365 = {prorated:g}",
-                    {"identified": (facts.get(a) or (0,))[0], "days": ctx.period.days}, threshold=prorated)
-            for a in accounts]
+    return _yearly_count(ctx, accounts, "opportunities_identified", ctx.policy.opportunities_identified,
+                         m.Opportunity, m.Opportunity.identified_on, "cross-/up-sell opportunities identified")
 
 
 def revenue_growth(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]:

@@ -210,8 +210,10 @@ class KnowledgeStore:
                 vectors.append([float(x) for x in embedding])
                 texts.append(chunk.text)
                 metadatas.append({"account_id": record.account_id, "doc_type": record.doc_type,
-                                  "doc_id": record.doc_id, "clause": chunk.clause or "", "start": chunk.start,
-                                  "end": chunk.end})
+                                  "doc_id": record.doc_id, "source": record.source,
+                                  "date": record.doc_date.isoformat() if record.doc_date else "",
+                                  "language": record.language, "content_hash": record.content_hash,
+                                  "clause": chunk.clause or "", "start": chunk.start, "end": chunk.end})
         for start in range(0, len(ids), CHROMA_BATCH):
             window = slice(start, start + CHROMA_BATCH)
             self.collection.upsert(ids=ids[window], embeddings=vectors[window], documents=texts[window],

@@ -170,3 +170,10 @@ def test_cached_account_vectors_see_writes_from_other_connections(tmp_path: Path
     Ingestor(KnowledgeStore(tmp_path / "var")).ingest_path(tmp_path / "docs")  # e.g. a CLI ingest
     hits = retriever.search("Zebrafisch Aquarium", scope, mode="vector", k=10)
     assert len(hits) == 6 and hits[0].chunk.doc_id == "A-00001/contract_b.pdf"
+
+
+def test_every_vector_carries_the_chunk_metadata(knowledge_store: KnowledgeStore) -> None:
+    sample = knowledge_store.collection.get(limit=50, include=["metadatas"])
+    for metadata in sample["metadatas"]:
+        assert {"account_id", "doc_type", "doc_id", "source", "date", "language", "content_hash", "clause",
+                "start", "end"} <= set(metadata)

@@ -54,7 +54,8 @@ def _nda_results(session: Session, account_ids: list[str] | None) -> dict[str, R
     query = select(m.Contract).where(m.Contract.contract_type == "nda", m.Contract.status.in_(("pending", "draft")))
     if account_ids is not None:
         query = query.where(m.Contract.account_id.in_(account_ids))
-    return {c.account_id: RuleResult("nda_status", c.account_id, None, None, "warn", "contract", "count",
+    # a CRM fact, not a policy threshold: the "version" names where the status comes from
+    return {c.account_id: RuleResult("nda_status", c.account_id, None, None, "warn", "crm:contracts", "count",
                                      f"NDA {c.id} is {c.status}", {"contract_id": c.id, "status": c.status},
                                      actions=("follow up the NDA with legal",))
             for c in session.execute(query).scalars()}

@@ -196,7 +196,7 @@ class _AccountHistory:
 
     def _account(self) -> None:
         rng = self.rng
-        name = f"{rng.choice(COMPANY_STEMS)} {rng.choice(COMPANY_SUFFIXES)}"
+        name = f"{rng.choice(COMPANY_STEMS)} {rng.choice(COMPANY_SUFFIXES[self.country])}"
         self.account_row = {
             "id": self.id, "name": name, "owner_kam_id": f"U-KAM-{self.kam_index:03d}",
             "inside_sales_id": f"U-ISP-{self.kam_index:03d}", "segment": self.segment,

@@ -112,10 +112,17 @@ COMPANY_STEMS = [
     "Seidel", "Trautmann", "Ullrich", "Vogel", "Winkler", "Zeller", "Ashford", "Blackwood", "Carver",
     "Dalton", "Everett", "Fairbanks", "Granger", "Hawthorne", "Kingsley", "Lancaster", "Mercer",
 ]
-COMPANY_SUFFIXES = [
-    "Automotive GmbH", "Antriebstechnik AG", "Fahrzeugteile GmbH", "Systems Ltd", "Industries Inc.",
-    "Mobility SE", "Hydraulik GmbH", "Components s.r.o.", "Engineering S.p.A.", "Technologies SAS",
-]
+COMPANY_SUFFIXES = {  # legal forms that fit the country
+    "DE": ["Automotive GmbH", "Antriebstechnik AG", "Fahrzeugteile GmbH", "Hydraulik GmbH", "Mobility SE"],
+    "AT": ["Fahrzeugtechnik GmbH", "Komponenten AG"],
+    "CH": ["Präzisionsteile AG", "Mechanik AG"],
+    "US": ["Industries Inc.", "Manufacturing LLC"],
+    "GB": ["Systems Ltd", "Engineering plc"],
+    "FR": ["Technologies SAS", "Industrie SA"],
+    "PL": ["Komponenty Sp. z o.o.", "Automotive S.A."],
+    "CZ": ["Components s.r.o.", "Strojírny a.s."],
+    "IT": ["Engineering S.p.A.", "Componenti S.r.l."],
+}
 FIRST_NAMES = {
     "de": ["Anna", "Jonas", "Katrin", "Markus", "Sabine", "Thomas", "Julia", "Stefan", "Petra", "Lukas"],
     "en": ["Emma", "James", "Olivia", "William", "Sophie", "Daniel", "Grace", "Michael", "Laura", "David"],

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
 from core.db import models
 from core.db.repository import get_account, get_user, visible_account_ids
-from core.errors import NotFound
+from core.errors import LlmUnavailable, NotFound
+from core.llm import LlmGateway
 from core.db.session import session_scope
 from core.settings import Settings, get_settings
 from knowledge import service as knowledge_service
@@ -74,3 +75,16 @@ def get_access_scope(session: SessionDep, user: CurrentUserDep) -> AccessScope:
 
 
 AccessScopeDep = Annotated[AccessScope, Depends(get_access_scope)]
+
+
+def get_llm_gateway(request: Request) -> LlmGateway:
+    """The gateway on the app's LLM runtime (configured endpoint or embedded server); 503 when there is none.
+
+    Agents receive it by injection; tests override this dependency with a gateway over fake models."""
+    runtime = getattr(request.app.state, "llm_runtime", None)
+    if runtime is None:
+        raise LlmUnavailable("the LLM runtime is not started")
+    return runtime.gateway()
+
+
+LlmGatewayDep = Annotated[LlmGateway, Depends(get_llm_gateway)]

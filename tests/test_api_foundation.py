@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from api.deps import LlmGatewayDep
+
 
 def test_healthz(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
@@ -55,3 +57,26 @@ def test_kam_sees_only_own_accounts(client: TestClient) -> None:
     assert client.get("/accounts/A-00002", headers={"X-User-Id": "U-KAM-001"}).status_code == 404
     assert client.get("/accounts/A-00002", headers={"X-User-Id": "U-HOS-1"}).status_code == 200
     assert client.get("/accounts", headers={"X-User-Id": "U-NOBODY"}).status_code == 404
+
+
+def _probe(gateway: LlmGatewayDep) -> dict[str, str]:
+    return {"model": gateway.model_name, "mode": gateway.structured_mode}
+
+
+def test_llm_gateway_dependency(demo_db: str, monkeypatch: pytest.MonkeyPatch, llm_stub_url: str) -> None:
+    from api.main import create_app
+    from core.settings import get_settings
+
+    app = create_app()  # autostart off, no endpoint configured
+    app.get("/probe")(_probe)
+    with TestClient(app) as client:
+        response = client.get("/probe")
+    assert response.status_code == 503 and "KAM_LLM_BASE_URL" in response.json()["detail"]
+
+    monkeypatch.setenv("KAM_LLM_BASE_URL", llm_stub_url)
+    monkeypatch.setenv("KAM_LLM_MODEL", "gpt-test")
+    get_settings.cache_clear()
+    app = create_app()
+    app.get("/probe")(_probe)
+    with TestClient(app) as client:
+        assert client.get("/probe").json() == {"model": "gpt-test", "mode": "json_schema"}

@@ -47,6 +47,9 @@ def test_replenishment_and_receivables(client: TestClient) -> None:
     assert [line["empty"] for line in lines] == sorted((line["empty"] for line in lines), reverse=True)
     open_items = client.get("/receivables", params={"account_id": "A-00004", "as_of": AS_OF}).json()
     assert any(inv["due_dunning_level"] == 2 and inv["consult_kam"] for inv in open_items[0]["invoices"])
+    overdue = client.get("/receivables", params={"only_overdue": True, "as_of": AS_OF}).json()
+    assert overdue[0]["account_id"] in ("A-00003", "A-00004") and all(a["overdue"] > 0 for a in overdue)
+    assert [a["overdue"] for a in overdue] == sorted((a["overdue"] for a in overdue), reverse=True)
 
 
 def test_rules_respect_account_visibility(client: TestClient) -> None:

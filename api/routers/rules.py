@@ -97,10 +97,13 @@ def replenishment_dashboard(session: SessionDep, scope: VisibleScopeDep, account
 
 @router.get("/receivables")
 def receivables_list(session: SessionDep, scope: VisibleScopeDep, account_id: str | None = None,
-                     as_of: AsOfQuery = None) -> list[dict[str, Any]]:
-    """Open items per account: ageing buckets and the dunning step each invoice is due for."""
+                     as_of: AsOfQuery = None, only_overdue: bool = False,
+                     limit: Annotated[int, Query(ge=1, le=5000)] = 200) -> list[dict[str, Any]]:
+    """Open items per account, most overdue first: ageing buckets and the dunning step each invoice is due for."""
     ids = _narrow(scope, account_id)
-    return [asdict(a) for a in receivables.receivables_by_account(session, as_of=as_of, account_ids=ids).values()]
+    accounts = receivables.receivables_by_account(session, as_of=as_of, account_ids=ids).values()
+    ranked = sorted((a for a in accounts if a.overdue > 0 or not only_overdue), key=lambda a: -a.overdue)
+    return [asdict(a) for a in ranked[:limit]]
 
 
 def _narrow(scope: list[str] | None, account_id: str | None) -> list[str] | None:

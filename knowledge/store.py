@@ -287,8 +287,9 @@ class KnowledgeStore:
         slow and approximate; scoring a KAM's few thousand vectors exactly is fast)."""
         ids: list[str] = []
         blocks = []
+        version = (self.db.execute("PRAGMA data_version").fetchone()[0], self._writes)
         for account_id in account_ids:
-            account_ids_, matrix, types = self._account_vectors(account_id)
+            account_ids_, matrix, types = self._account_vectors(account_id, version)
             if doc_types:
                 keep = np.isin(types, list(doc_types))
                 account_ids_, matrix = [i for i, k in zip(account_ids_, keep, strict=True) if k], matrix[keep]
@@ -300,9 +301,9 @@ class KnowledgeStore:
         top = np.argsort(-scores)[:limit]
         return [(ids[i], float(scores[i])) for i in top]
 
-    def _account_vectors(self, account_id: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def _account_vectors(self, account_id: str, version: tuple[int, int]
+                         ) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(chunk ids, vectors, doc types) of one account, cached until any connection writes the store."""
-        version = (self.db.execute("PRAGMA data_version").fetchone()[0], self._writes)
         cached = self._vector_cache.get(account_id)
         if cached is not None and cached[0] == version:
             return cached[1]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from core.llm import LlmGateway, StructuredOutputError
 from core.llm.model_files import QWEN
 from core.llm.runtime import LlmRuntime
+from core.llm.usage import tagged
 from core.settings import Settings
 from evals.metrics import micro_prf
 from evals.suites import Case, CaseResult, mean
@@ -77,13 +78,13 @@ class NdaFactsSuite:
 
     def run_case(self, case: Case) -> CaseResult:
         messages = [SystemMessage(content=NDA_FACTS_PROMPT), HumanMessage(content=case.inputs["text"])]
-        before = len(self.gateway.ledger.records)
-        try:
-            facts = self.gateway.structured(messages, NdaFacts, purpose="extraction").model_dump()
-            error = None
-        except StructuredOutputError as exc:
-            facts, error = {}, f"invalid output after one repair: {exc.error}"
-        records = self.gateway.ledger.records[before:]
+        with tagged(case.id):  # cases run concurrently: attribute tokens by tag, not by position
+            try:
+                facts = self.gateway.structured(messages, NdaFacts, purpose="extraction").model_dump()
+                error = None
+            except StructuredOutputError as exc:
+                facts, error = {}, f"invalid output after one repair: {exc.error}"
+        records = self.gateway.ledger.for_tag(case.id)
         per_field = {f"field.{f}": float(facts.get(f, "<missing>") == case.expected[f]) for f in FIELDS}
         return CaseResult(
             case.id, all(v == 1.0 for v in per_field.values()), per_field, facts, case.expected, case.tags,

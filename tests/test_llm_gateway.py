@@ -172,3 +172,20 @@ def test_stream_yields_text_and_counts_chunks() -> None:
     gateway = _fake(AIMessage(content="Hallo Welt"))
     assert "".join(gateway.stream([HumanMessage(content="x")])) == "Hallo Welt"
     assert gateway.ledger.records[-1].ok
+
+
+def test_calls_are_attributed_to_their_tag_across_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.llm.usage import tagged
+
+    gateway = _fake(*[AIMessage(content="x")] * 6)
+
+    def work(tag: str) -> None:
+        with tagged(tag):
+            gateway.invoke([HumanMessage(content="hi")])
+            gateway.invoke([HumanMessage(content="again")])
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(work, ["a", "b", "c"]))
+    assert [len(gateway.ledger.for_tag(t)) for t in "abc"] == [2, 2, 2]

@@ -6,6 +6,7 @@ Graphs receive an :class:`LlmGateway` (never a client they build themselves). Te
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -17,7 +18,7 @@ from pydantic import BaseModel, SecretStr
 
 from core.llm import structured as so
 from core.llm.retry import llm_retrying
-from core.llm.usage import LlmCallRecord, UsageLedger
+from core.llm.usage import CALL_TAG, LlmCallRecord, UsageLedger
 from core.settings import LlmPurpose, Settings
 
 T = TypeVar("T", bound=BaseModel)
@@ -116,7 +117,7 @@ class LlmGateway:
         finally:
             prompt, completion = _tokens(result)
             self.ledger.add(LlmCallRecord(purpose, self.model_name, prompt, completion,
-                                          time.perf_counter() - started, attempts, ok))
+                                          time.perf_counter() - started, attempts, ok, CALL_TAG.get()))
 
     def stream(self, messages: Sequence[BaseMessage], *, purpose: LlmPurpose = "chat", **kwargs: Any) -> Iterator[str]:
         """Yield text as it is generated; transient failures are retried only before the first token."""
@@ -132,7 +133,7 @@ class LlmGateway:
                     iterator = model.stream(payload, **kwargs)
                     first = next(iterator, None)
             text_chunks = 0
-            for chunk in _chain([first] if first is not None else [], iterator):
+            for chunk in itertools.chain([first] if first is not None else [], iterator):
                 p, c = _tokens(chunk)
                 prompt, completion = prompt + p, completion + c
                 if isinstance(chunk.content, str) and chunk.content:
@@ -143,7 +144,7 @@ class LlmGateway:
             ok = True
         finally:
             self.ledger.add(LlmCallRecord(purpose, self.model_name, prompt, completion,
-                                          time.perf_counter() - started, attempts, ok))
+                                          time.perf_counter() - started, attempts, ok, CALL_TAG.get()))
 
     def structured(self, messages: Sequence[BaseMessage], schema: type[T], *,
                    purpose: LlmPurpose = "extraction") -> T:
@@ -165,8 +166,3 @@ class LlmGateway:
                 return parsed  # type: ignore[return-value]
             conversation += [AIMessage(content=raw or "(empty)"), HumanMessage(content=so.REPAIR_PROMPT.format(error=error))]
         raise so.StructuredOutputError(schema, raw, error or "unknown")
-
-
-def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
-    yield from first
-    yield from rest

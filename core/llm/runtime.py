@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from langchain_core.messages import HumanMessage
@@ -12,13 +11,12 @@ from core.llm.embedded import EmbeddedServer, is_healthy
 from core.llm.gateway import LlmGateway
 from core.settings import Settings
 
-log = logging.getLogger(__name__)
-
 
 class LlmRuntime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.server: EmbeddedServer | None = None
+        self._gateway: LlmGateway | None = None
 
     @property
     def embedded(self) -> bool:
@@ -43,13 +41,17 @@ class LlmRuntime:
         if self.server is not None:
             self.server.stop()
             self.server = None
+        self._gateway = None
 
     def gateway(self) -> LlmGateway:
-        base_url = self.base_url
-        if base_url is None:
-            raise LlmUnavailable("no LLM endpoint: set KAM_LLM_BASE_URL or start the embedded server")
-        settings = self.settings.model_copy(update={"llm_model": self.model_name})
-        return LlmGateway.from_settings(settings, base_url, embedded=self.embedded)
+        """One gateway per runtime, so clients (and their connection pools) and the usage ledger are shared."""
+        if self._gateway is None:
+            base_url = self.base_url
+            if base_url is None:
+                raise LlmUnavailable("no LLM endpoint: set KAM_LLM_BASE_URL or start the embedded server")
+            settings = self.settings.model_copy(update={"llm_model": self.model_name})
+            self._gateway = LlmGateway.from_settings(settings, base_url, embedded=self.embedded)
+        return self._gateway
 
     def status(self, *, measure: bool = False) -> dict[str, object]:
         base_url = self.base_url

@@ -3,7 +3,22 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
+
+# Which request, case or job a call belongs to; set per thread/task, so concurrent work is told apart.
+CALL_TAG: ContextVar[str] = ContextVar("llm_call_tag", default="")
+
+
+@contextmanager
+def tagged(tag: str) -> Iterator[None]:
+    token = CALL_TAG.set(tag)
+    try:
+        yield
+    finally:
+        CALL_TAG.reset(token)
 
 
 @dataclass(frozen=True)
@@ -15,6 +30,7 @@ class LlmCallRecord:
     latency_s: float
     attempts: int
     ok: bool
+    tag: str = ""
 
 
 @dataclass
@@ -25,6 +41,10 @@ class UsageLedger:
     def add(self, record: LlmCallRecord) -> None:
         with self._lock:
             self.records.append(record)
+
+    def for_tag(self, tag: str) -> list[LlmCallRecord]:
+        with self._lock:
+            return [r for r in self.records if r.tag == tag]
 
     def summary(self) -> dict[str, float | int]:
         with self._lock:

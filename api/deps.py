@@ -1,23 +1,35 @@
-"""FastAPI dependencies, declared once as ``Annotated`` aliases."""
+"""FastAPI dependencies, declared once as ``Annotated`` aliases.
+
+Every route gets its principal from :func:`get_principal`; what the principal may see is decided by
+``core.access``, never here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 
+from core import access
+from core.access import Capability, Principal
 from core.db import models
-from core.db.repository import get_account, get_user, visible_account_ids
-from core.errors import LlmUnavailable, NotFound
-from core.llm import LlmGateway
+from core.db.repository import get_account
 from core.db.session import session_scope
+from core.errors import KamError, LlmUnavailable
+from core.jobs import JobQueue
+from core.llm import LlmGateway
 from core.settings import Settings, get_settings
 from knowledge import service as knowledge_service
 from knowledge.retriever import AccessScope, Retriever
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+class Unauthenticated(KamError):
+    status_code = 401
 
 
 def get_session(settings: SettingsDep) -> Iterator[Session]:
@@ -28,39 +40,51 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_current_user(
-    session: SessionDep,
+def get_principal(
+    session: SessionDep, settings: SettingsDep,
     x_user_id: Annotated[str | None, Header(description="Acting user; set by the SSO proxy in production.")] = None,
-) -> models.User | None:
-    """The acting user, or ``None`` for a local operator without identity (sees everything)."""
-    return get_user(session, x_user_id) if x_user_id else None
+) -> Principal:
+    """The acting principal, built once per request. Without a header: the local operator, unless
+    ``KAM_ANONYMOUS=deny`` (behind an SSO proxy), then 401."""
+    if x_user_id:
+        return access.principal_for_user(session, x_user_id)
+    if settings.anonymous == "deny":
+        raise Unauthenticated("no X-User-Id header: this service requires an identity")
+    return Principal.local_operator()
 
 
-CurrentUserDep = Annotated[models.User | None, Depends(get_current_user)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_visible_account(account_id: str, session: SessionDep, user: CurrentUserDep) -> models.Account:
-    """The account, or 404 if it does not exist or the user may not see it (no existence leak)."""
-    account = get_account(session, account_id)
-    if user is not None:
-        visible = visible_account_ids(session, user)
-        if visible is not None and account_id not in visible:
-            raise NotFound(f"account {account_id!r} not found")
-    return account
+def get_as_of(as_of: Annotated[date | None, Query(description="Reference date (default: today)")] = None) -> date:
+    """One reference date per request; every rule of the request computes as of it."""
+    return as_of or date.today()
+
+
+AsOfDep = Annotated[date, Depends(get_as_of)]
+
+
+def require_visible_account(account_id: str, session: SessionDep, principal: PrincipalDep) -> models.Account:
+    """The account, or 404 if it does not exist or the principal may not see it (no existence leak)."""
+    access.require_account(principal, account_id)
+    return get_account(session, account_id)
 
 
 VisibleAccountDep = Annotated[models.Account, Depends(require_visible_account)]
 
 
-def visible_scope(session: SessionDep, user: CurrentUserDep) -> list[str] | None:
-    """Account ids the user may see, or None for all."""
-    if user is None:
-        return None
-    visible = visible_account_ids(session, user)
-    return None if visible is None else sorted(visible)
+def requires(capability: Capability) -> Callable[[Principal], Principal]:
+    """A dependency that answers 403 with the reason when the role may not see this kind of data."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        access.require(principal, capability)
+        return principal
+
+    return check
 
 
-VisibleScopeDep = Annotated[list[str] | None, Depends(visible_scope)]
+FinancePrincipalDep = Annotated[Principal, Depends(requires("finance"))]
+RulesPrincipalDep = Annotated[Principal, Depends(requires("rules"))]
 
 
 def get_retriever(settings: SettingsDep) -> Retriever:
@@ -70,11 +94,18 @@ def get_retriever(settings: SettingsDep) -> Retriever:
 RetrieverDep = Annotated[Retriever, Depends(get_retriever)]
 
 
-def get_access_scope(session: SessionDep, user: CurrentUserDep) -> AccessScope:
-    return AccessScope.for_user(session, user)
+def get_access_scope(principal: PrincipalDep) -> AccessScope:
+    return AccessScope.for_principal(principal)
 
 
 AccessScopeDep = Annotated[AccessScope, Depends(get_access_scope)]
+
+
+def get_job_queue(settings: SettingsDep) -> JobQueue:
+    return JobQueue(settings.resolved_database_url)
+
+
+JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
 
 
 def get_llm_gateway(request: Request) -> LlmGateway:
@@ -84,7 +115,8 @@ def get_llm_gateway(request: Request) -> LlmGateway:
     runtime = getattr(request.app.state, "llm_runtime", None)
     if runtime is None:
         raise LlmUnavailable("the LLM runtime is not started")
-    return runtime.gateway()
+    gateway: LlmGateway = runtime.gateway()
+    return gateway
 
 
 LlmGatewayDep = Annotated[LlmGateway, Depends(get_llm_gateway)]

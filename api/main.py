@@ -9,10 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routers import accounts, health, knowledge, rules
-from core.db.migrate import upgrade
+from api.routers import accounts, credit, documents, health, jobs, kpis, margins, receivables, replenishment, search
+from api.services import open_services
 from core.errors import KamError
-from core.llm.runtime import LlmRuntime
 from core.logging import configure_logging
 from core.settings import get_settings
 
@@ -23,16 +22,11 @@ log = logging.getLogger(__name__)
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     configure_logging(settings.log_level)
-    upgrade(settings.resolved_database_url)
-    runtime = LlmRuntime(settings)
-    app.state.llm_runtime = runtime
-    if runtime.embedded and settings.llm_autostart:
-        runtime.start()
-    app.state.llm_base_url = runtime.base_url
-    try:
+    with open_services(settings, start_llm=True, run_worker=settings.job_worker) as services:
+        app.state.services = services
+        app.state.llm_runtime = services.llm
+        app.state.llm_base_url = services.llm.base_url
         yield
-    finally:
-        runtime.stop()
 
 
 def create_app() -> FastAPI:
@@ -43,10 +37,8 @@ def create_app() -> FastAPI:
     async def _kam_error(_request: Request, exc: KamError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code)
 
-    app.include_router(health.router)
-    app.include_router(accounts.router)
-    app.include_router(rules.router)
-    app.include_router(knowledge.router)
+    for module in (health, accounts, kpis, credit, margins, replenishment, receivables, documents, search, jobs):
+        app.include_router(module.router)
     return app
 
 

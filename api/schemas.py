@@ -1,11 +1,13 @@
-"""Response models of the read API."""
+"""Response and request models of the API (rule results are returned as the rules' own dataclasses)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from policies.credit import CreditPosition, LimitCheck
 
 
 class _Orm(BaseModel):
@@ -69,14 +71,16 @@ class OpenItems(BaseModel):
 class AccountDetail(AccountSummary):
     industry: str
     payment_terms_days: int
-    insured_limit: float
-    insurer_decision: str
-    kam_credit_limit: float
-    contacts: list[ContactOut]
-    articles: list[ArticleOut]
     contracts: list[ContractOut]
-    open_items: OpenItems
     next_meeting: date | None
+    # None where the principal's role may not see that kind of data; ``withheld`` names those parts.
+    insured_limit: float | None
+    insurer_decision: str | None
+    kam_credit_limit: float | None
+    contacts: list[ContactOut] | None
+    articles: list[ArticleOut] | None
+    open_items: OpenItems | None
+    withheld: list[str] = Field(default_factory=list)
 
 
 T = TypeVar("T")
@@ -87,3 +91,65 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    checks: dict[str, dict[str, Any]]
+
+
+class PriceCheckRequest(BaseModel):
+    article_id: str = Field(max_length=64)
+    proposed_price: float = Field(gt=0, description="Unit price in the account's currency")
+    qty: int = Field(gt=0)
+    unit_cost: float | None = Field(None, ge=0, description="Override the article's unit cost")
+
+
+class CreditCheckRequest(BaseModel):
+    account_id: str = Field(max_length=64)
+    order_value: float | None = Field(None, gt=0, description="Value of a new order to check")
+    proposed_limit: float | None = Field(None, ge=0, description="A KAM credit limit to check")
+
+
+class CreditCheckOut(BaseModel):
+    order: CreditPosition | None = None  # the position as it would be with the new order
+    limit: LimitCheck | None = None
+    position: CreditPosition | None = None  # when neither an order nor a limit was given
+
+
+class DocumentIngested(BaseModel):
+    doc_id: str
+    status: Literal["added", "updated", "unchanged"]
+    chunks: int
+
+
+class Citation(BaseModel):
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    clause: str | None
+    heading: str | None
+    start: int
+    end: int
+    account_id: str
+    doc_type: str
+    date: str | None
+
+
+class SearchHit(BaseModel):
+    score: float
+    text: str
+    citation: Citation
+    ranks: dict[str, int | None]
+
+
+class SearchOut(BaseModel):
+    query: str
+    mode: str
+    doc_types: list[str]
+    hits: list[SearchHit]

@@ -83,7 +83,7 @@ def latency(store: KnowledgeStore, scope: AccessScope, account: str | None, mode
 
 
 def pct(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
         description="How structured output is requested. auto: json_object+schema for the embedded "
         "llama.cpp server (it rejects json_schema), json_schema for any other endpoint.",
     )
+    llm_ledger_size: int = Field(10_000, ge=100, description="LLM call records kept in memory for audit look-ups.")
     llm_autostart: bool = Field(True, description="Start the embedded server when no base URL is set.")
     llm_embedded_model: Literal["qwen2.5-1.5b", "smollm2-135m"] = "qwen2.5-1.5b"
     llm_model_cache: Path = Field(
@@ -55,6 +57,15 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     log_level: str = "INFO"
+    anonymous: Literal["local-operator", "deny"] = Field(
+        "local-operator", description="A request without X-User-Id: the local operator (sees everything; the API "
+        "binds to loopback by default), or deny (401; set this behind an SSO proxy).")
+
+    # --- background jobs -----------------------------------------------------------------------
+    job_worker: bool = Field(True, description="Run a job worker thread inside the API process.")
+    job_lease_s: float = Field(60.0, gt=1, description="A job whose worker stopped renewing this long is taken over.")
+    job_poll_s: float = Field(1.0, gt=0, description="How often an idle worker looks for new jobs.")
+    job_modules: list[str] = Field(default_factory=list, description="Extra modules that register job handlers.")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -77,3 +88,20 @@ def get_settings() -> Settings:
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings
+
+
+def env_example() -> str:
+    """The text of ``.env.example``: every setting with its description and default (a test keeps the file
+    in step with this model)."""
+    lines = ["# Copy to .env and change what you need. Every setting has the prefix KAM_; defaults shown."]
+    home = str(Path("~").expanduser())
+    for name, field in Settings.model_fields.items():
+        if field.description:
+            lines.append(f"# {field.description}")
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, list):
+            value = json.dumps(default)
+        else:
+            value = "" if default is None else str(default).replace(home, "~", 1)
+        lines.append(f"# KAM_{name.upper()}={value}")
+    return "\n".join(lines) + "\n"

@@ -6,6 +6,8 @@ import re
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
+from core.verify import FactLike, verify_numbers, verify_quotes
+
 
 @dataclass(frozen=True)
 class PRF:
@@ -71,40 +73,7 @@ def reciprocal_rank(ranked: Sequence[Hashable], relevant: Iterable[Hashable]) ->
     return 0.0
 
 
-# --- numbers in generated text -------------------------------------------------------------------
-NUMBER = re.compile(r"(?<![\w.,])[-−]?(?:\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?!\d)")
-DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # dates are checked as dates
-YEARLIKE = re.compile(r"^(19|20)\d{2}$")
-
-
-def parse_number(token: str) -> list[float]:
-    """Every value a written number can mean (``1.234,5`` German, ``1,234.5`` English, ``62`` …)."""
-    token = token.replace("−", "-").replace(" ", "")
-    readings = set()
-    for thousands, decimal in ((",", "."), (".", ",")):
-        candidate = token.replace(thousands, "").replace(decimal, ".")
-        try:
-            readings.add(float(candidate))
-        except ValueError:
-            continue
-    return sorted(readings)
-
-
-def numbers_in(text: str) -> list[str]:
-    return [m.group(0).strip() for m in NUMBER.finditer(DATE.sub(" ", text))]
-
-
-def allowed_values(facts: Iterable[float], *, percent: bool = True) -> set[float]:
-    """A fact may be written as itself, as a percentage (0.62 → 62), rounded to 0–2 decimals."""
-    allowed: set[float] = set()
-    for fact in facts:
-        for value in ((fact, fact * 100) if percent else (fact,)):
-            for digits in (0, 1, 2):
-                allowed.add(round(value, digits))
-                allowed.add(round(abs(value), digits))
-    return allowed
-
-
+# --- numbers and quotes in generated text (the runtime verifier, core.verify, is the one implementation) ---
 @dataclass(frozen=True)
 class Faithfulness:
     score: float  # traced numbers ÷ numbers in the text (1.0 when the text has none)
@@ -112,27 +81,17 @@ class Faithfulness:
     checked: int
 
 
-def numeric_faithfulness(text: str, facts: Iterable[float], *, ignore: Iterable[str] = ()) -> Faithfulness:
-    """Every number in the text must trace to a computed fact (years and listed tokens are ignored)."""
-    allowed = allowed_values(list(facts))
-    skip = set(ignore)
-    untraced, checked = [], 0
-    for token in numbers_in(text):
-        if token in skip or YEARLIKE.match(token):
-            continue
-        checked += 1
-        if not any(round(v, 2) in allowed or round(v, 1) in allowed or round(v) in allowed for v in parse_number(token)):
-            untraced.append(token)
-    return Faithfulness(1.0 - len(untraced) / checked if checked else 1.0, untraced, checked)
+def numeric_faithfulness(text: str, facts: Iterable[FactLike], *, ignore: Iterable[str] = ()) -> Faithfulness:
+    """Every number and date in the text must trace to a computed fact at the precision the text states."""
+    result = verify_numbers(text, facts, ignore=set(ignore))
+    untraced = [f.item for f in result.failures]
+    return Faithfulness(1.0 - len(untraced) / result.checked if result.checked else 1.0, untraced, result.checked)
 
 
 def citation_validity(quotes: Iterable[str], source: str) -> float:
     """Share of quoted evidence that occurs verbatim (whitespace-normalised) in the source."""
-    normalised = " ".join(source.split())
-    items = [q for q in quotes if q.strip()]
-    if not items:
-        return 1.0
-    return sum(" ".join(q.split()) in normalised for q in items) / len(items)
+    result = verify_quotes(quotes, source)
+    return 1.0 - len(result.failures) / result.checked if result.checked else 1.0
 
 
 # --- refusals ------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Eval suites: one per agent, each turning golden cases into per-case results and aggregate metrics.
 
-A suite is prepared once (corpus, graph, model) and then runs cases, possibly from several threads.
-Agents that are not built yet have no suite; the runner says so instead of pretending.
+A suite is prepared once (corpus, graph, model) and then runs cases, possibly from several threads. Each
+case belongs to a split: ``dev`` cases may be looked at while tuning prompts and rules, ``holdout`` cases
+may not, so their score says how the system does on text nobody tuned it for. Agents that are not built
+yet have no suite; the runner says so instead of pretending.
 """
 
 from __future__ import annotations
@@ -11,14 +13,22 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from evals.metrics import accuracy, macro_f1, reciprocal_rank, recall_at_k
+from core.errors import KamError
+from evals.metrics import accuracy, macro_f1, recall_at_k, reciprocal_rank
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 EVAL_AS_OF = date(2026, 11, 26)
 EVAL_SEED = 7
 EVAL_ACCOUNTS = 12
+
+
+Split = Literal["dev", "holdout"]
+
+
+class EvalAborted(KamError):
+    """The run cannot measure anything (e.g. a replayed cassette no longer matches the prompt)."""
 
 
 @dataclass
@@ -27,6 +37,7 @@ class Case:
     inputs: dict[str, Any]
     expected: dict[str, Any]
     tags: dict[str, Any] = field(default_factory=dict)
+    split: str = "dev"
 
 
 @dataclass
@@ -40,17 +51,25 @@ class CaseResult:
     error: str | None = None
     wall_s: float = 0.0
     tokens: dict[str, int] = field(default_factory=dict)
+    split: str = "dev"
 
 
 class Suite(Protocol):
-    """Optionally also ``cases() -> list[Case]`` for suites whose cases come from external data."""
-
     name: str
     settings: dict[str, Any]  # what the report prints as "model and settings used"
+
+    def cases(self) -> list[Case]: ...
 
     def run_case(self, case: Case) -> CaseResult: ...
 
     def aggregate(self, results: list[CaseResult]) -> dict[str, float]: ...
+
+    def trivial(self, results: list[CaseResult]) -> dict[str, float]:
+        """The same metrics for a trivial predictor (majority label, all-null, query-blind), from the
+        expected values only: a score means something only where it beats this."""
+        ...
+
+    def close(self) -> None: ...
 
 
 def load_cases(agent: str, golden_dir: Path = GOLDEN_DIR) -> list[Case]:
@@ -63,7 +82,10 @@ def load_cases(agent: str, golden_dir: Path = GOLDEN_DIR) -> list[Case]:
             continue
         try:
             raw = json.loads(line)
-            cases.append(Case(raw["id"], raw["inputs"], raw["expected"], raw.get("tags", {})))
+            split = raw.get("split", "dev")
+            if split not in ("dev", "holdout"):
+                raise KeyError(f"split must be dev or holdout, not {split!r}")
+            cases.append(Case(raw["id"], raw["inputs"], raw["expected"], raw.get("tags", {}), split))
         except (json.JSONDecodeError, KeyError) as exc:
             raise ValueError(f"{path}:{number}: not a valid case ({exc})") from None
     return cases
@@ -76,7 +98,7 @@ def mean(values: list[float]) -> float:
 # --- retrieval -----------------------------------------------------------------------------------
 class RetrievalSuite:
     """Vector-only, BM25-only and hybrid retrieval over the demo corpus (12 accounts, seed 7): contracts,
-    mails and CRM notes, as in production."""
+    mails and CRM notes, as in production. Trivial baseline: query-blind, the scope's first k chunks."""
 
     name = "retrieval"
     modes = ("hybrid", "vector", "bm25")
@@ -105,10 +127,14 @@ class RetrievalSuite:
         ingestor.ingest_path(corpus / "docs")  # incremental: unchanged documents are skipped
         with session_scope(database_url) as session:
             ingestor.ingest_crm_notes(session)
+        self.store = store
         self.retriever = Retriever(store)
         self.settings = {"corpus": f"demo seed {EVAL_SEED}, {EVAL_ACCOUNTS} accounts, as of {EVAL_AS_OF}",
                          "k": self.k, "embedding": f"all-MiniLM-L6-v2 ONNX {store.embedding.variant}",
                          "chunks": store.counts()["chunks"]}
+
+    def cases(self) -> list[Case]:
+        return load_cases(self.name)
 
     def run_case(self, case: Case) -> CaseResult:
         from knowledge.retriever import AccessScope
@@ -119,30 +145,60 @@ class RetrievalSuite:
         for mode in self.modes:
             hits = self.retriever.search(case.inputs["query"], AccessScope.everything(),
                                          account_id=case.inputs.get("account_id"),
-                                         doc_types=case.inputs.get("doc_types"), k=self.k, mode=mode)
+                                         doc_types=case.inputs.get("doc_types"), k=self.k,
+                                         mode=mode)  # type: ignore[arg-type]
             ranked = [h.chunk.chunk_id for h in hits]
             output[mode] = ranked
             metrics[f"{mode}.recall@{self.k}"] = recall_at_k(ranked, expected, self.k)
             metrics[f"{mode}.mrr"] = reciprocal_rank(ranked, expected)
+        blind = self._query_blind(case)
+        metrics["trivial.recall"] = recall_at_k(blind, expected, self.k)
+        metrics["trivial.mrr"] = reciprocal_rank(blind, expected)
         return CaseResult(case.id, metrics[f"hybrid.recall@{self.k}"] > 0, metrics, output, expected, case.tags)
 
+    def _query_blind(self, case: Case) -> list[str]:
+        """The first k chunks of the case's scope in stored order: what a search that ignores the query finds."""
+        clauses, params = [], []
+        if case.inputs.get("account_id"):
+            clauses.append("account_id = ?")
+            params.append(case.inputs["account_id"])
+        if case.inputs.get("doc_types"):
+            clauses.append(f"doc_type IN ({','.join('?' * len(case.inputs['doc_types']))})")
+            params.extend(case.inputs["doc_types"])
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.store.db.execute(f"SELECT chunk_id FROM chunks {where} ORDER BY doc_id, seq LIMIT ?",
+                                     (*params, self.k)).fetchall()
+        return [r[0] for r in rows]
+
     def aggregate(self, results: list[CaseResult]) -> dict[str, float]:
-        keys = sorted({k for r in results for k in r.metrics})
+        keys = sorted({k for r in results for k in r.metrics if not k.startswith("trivial.")})
         # a crashed case has no metrics and counts as a miss
         return {key: round(mean([r.metrics.get(key, 0.0) for r in results]), 4) for key in keys}
+
+    def trivial(self, results: list[CaseResult]) -> dict[str, float]:
+        recall = round(mean([r.metrics.get("trivial.recall", 0.0) for r in results]), 4)
+        mrr = round(mean([r.metrics.get("trivial.mrr", 0.0) for r in results]), 4)
+        return {**{f"{m}.recall@{self.k}": recall for m in self.modes}, **{f"{m}.mrr": mrr for m in self.modes}}
+
+    def close(self) -> None:
+        return None
 
 
 # --- ContractNLI ----------------------------------------------------------------------------------
 CONTRACTNLI_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "contractnli" / "dev.json"
 NLI_LABELS = ("Entailment", "Contradiction", "NotMentioned")
+CV_FOLDS = 5
+
+
+def document_folds(document_ids: list[str], folds: int = CV_FOLDS) -> dict[str, int]:
+    """Each document's fold (deterministic): a predictor fitted on the other folds scores this one."""
+    return {doc_id: index % folds for index, doc_id in enumerate(sorted(document_ids, key=int))}
 
 
 class MostFrequentLabel:
-    """Reference predictor: each hypothesis's most frequent label (the README's 0.704 floor).
+    """Each hypothesis's most frequent label among the documents it was fitted on."""
 
-    Fitted on the evaluated file itself, so it is a floor to beat, not a result to report as skill."""
-
-    name = "most-frequent-label reference"
+    name = "most frequent label per hypothesis"
 
     def __init__(self, documents: list[dict[str, Any]]) -> None:
         counts: dict[str, dict[str, int]] = {}
@@ -157,43 +213,63 @@ class MostFrequentLabel:
 
 
 class ContractNliSuite:
-    """NDA hypotheses (ContractNLI dev split, CC BY 4.0): accuracy and macro-F1, overall and per hypothesis."""
+    """NDA hypotheses (ContractNLI dev split, CC BY 4.0): accuracy and macro-F1, overall and per hypothesis.
+
+    Anything fitted is scored in document-level cross-validation: the predictor for a document's fold is
+    fitted on the other folds only (``predictor_factory(training_documents)``). The trivial baseline is the
+    per-hypothesis majority label fitted on all documents, the strongest constant predictor there is."""
 
     name = "contractnli"
 
-    def __init__(self, work_dir: Path, path: Path | None = None, predictor: Any = None) -> None:
+    def __init__(self, work_dir: Path, path: Path | None = None, predictor_factory: Any = None) -> None:
         path = path or Path(os.environ.get("KAM_CONTRACTNLI_PATH", CONTRACTNLI_PATH))
         if not path.is_file():
             raise FileNotFoundError(f"ContractNLI data not found at {path} (set KAM_CONTRACTNLI_PATH)")
         data = json.loads(path.read_text(encoding="utf-8"))
         self.documents = {str(d["id"]): d for d in data["documents"]}
         self.hypotheses = {k: v["hypothesis"] for k, v in data["labels"].items()}
-        self.predictor = predictor or MostFrequentLabel(data["documents"])
-        self.settings = {"data": str(path), "predictor": getattr(self.predictor, "name", type(self.predictor).__name__),
-                         "documents": len(self.documents)}
+        self.folds = document_folds(list(self.documents))
+        factory = predictor_factory or MostFrequentLabel
+        self.predictors = {fold: factory([d for i, d in self.documents.items() if self.folds[i] != fold])
+                           for fold in range(CV_FOLDS)}
+        self.floor = MostFrequentLabel(list(self.documents.values()))
+        name = getattr(self.predictors[0], "name", type(self.predictors[0]).__name__)
+        self.settings = {"data": str(path), "predictor": name, "documents": len(self.documents),
+                         "evaluation": f"document-level {CV_FOLDS}-fold cross-validation"}
 
     def cases(self) -> list[Case]:
+        # the whole set is external and never used for tuning: it counts as holdout
         return [Case(f"cnli-{doc_id}-{h}", {"document_id": doc_id, "hypothesis_id": h},
-                     {"label": doc["annotation_sets"][0]["annotations"][h]["choice"]}, {"hypothesis": h})
+                     {"label": doc["annotation_sets"][0]["annotations"][h]["choice"]},
+                     {"hypothesis": h, "fold": self.folds[doc_id]}, "holdout")
                 for doc_id, doc in self.documents.items() for h in sorted(self.hypotheses)]
 
     def run_case(self, case: Case) -> CaseResult:
-        doc = self.documents[case.inputs["document_id"]]
+        doc_id = case.inputs["document_id"]
         hypothesis_id = case.inputs["hypothesis_id"]
-        label = self.predictor.predict(doc["text"], hypothesis_id, self.hypotheses[hypothesis_id])
+        predictor = self.predictors[self.folds[doc_id]]  # never fitted on this document
+        label = predictor.predict(self.documents[doc_id]["text"], hypothesis_id, self.hypotheses[hypothesis_id])
         correct = label == case.expected["label"]
         return CaseResult(case.id, correct, {"correct": float(correct)}, {"label": label}, case.expected, case.tags)
 
-    def aggregate(self, results: list[CaseResult]) -> dict[str, float]:
-        predicted = [(r.output or {}).get("label", "<error>") for r in results]
+    @staticmethod
+    def _scores(results: list[CaseResult], predicted: list[str]) -> dict[str, float]:
         expected = [r.expected["label"] for r in results]
         metrics = {"accuracy": round(accuracy(predicted, expected), 4),
                    "macro_f1": round(macro_f1(predicted, expected), 4)}
         for hypothesis in sorted({r.tags["hypothesis"] for r in results}):
-            mine = [r for r in results if r.tags["hypothesis"] == hypothesis]
-            metrics[f"accuracy.{hypothesis}"] = round(mean([r.metrics.get("correct", 0.0) for r in mine]), 4)
-            metrics[f"macro_f1.{hypothesis}"] = round(macro_f1([(r.output or {}).get("label", "<error>") for r in mine],
-                                                               [r.expected["label"] for r in mine]), 4)
+            index = [i for i, r in enumerate(results) if r.tags["hypothesis"] == hypothesis]
+            metrics[f"accuracy.{hypothesis}"] = round(accuracy([predicted[i] for i in index],
+                                                               [expected[i] for i in index]), 4)
+            metrics[f"macro_f1.{hypothesis}"] = round(macro_f1([predicted[i] for i in index],
+                                                               [expected[i] for i in index]), 4)
         return metrics
 
+    def aggregate(self, results: list[CaseResult]) -> dict[str, float]:
+        return self._scores(results, [(r.output or {}).get("label", "<error>") for r in results])
 
+    def trivial(self, results: list[CaseResult]) -> dict[str, float]:
+        return self._scores(results, [self.floor.labels[r.tags["hypothesis"]] for r in results])
+
+    def close(self) -> None:
+        return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 MAX_CHUNK_CHARS = 1500
 
@@ -72,7 +73,7 @@ def chunk_contract(doc_id: str, text: str) -> list[Chunk]:
     if preamble_end - preamble_start > 0:
         chunks.append(Chunk(f"{doc_id}#preamble", doc_id, 0, text[preamble_start:preamble_end],
                             preamble_start, preamble_end, None, "preamble"))
-    for (clause_start, match), (next_start, _) in zip(bounds, bounds[1:], strict=False):
+    for (clause_start, match), (next_start, _) in pairwise(bounds):
         assert match is not None
         number = _clause_key(match["number"])
         key = number
@@ -92,7 +93,7 @@ def chunk_contract(doc_id: str, text: str) -> list[Chunk]:
 def chunk_plain(doc_id: str, text: str) -> list[Chunk]:
     start, end = _trimmed(text, 0, len(text))
     spans = _split_long(text[start:end], start)
-    chunks = []
+    chunks: list[Chunk] = []
     for part, (s, e) in enumerate(spans, start=1):
         s, e = _trimmed(text, s, e)
         if e > s:

@@ -85,7 +85,7 @@ class Ingestor:
         self.store = store
         self.batch_chunks = batch_chunks
 
-    def _encode(self, texts: list[str]) -> list:  # noqa: ANN401
+    def _encode(self, texts: list[str]) -> list:
         encoder = get_encoder(self.store.embedding.cache_dir, self.store.embedding.variant)
         return list(encoder.encode(texts))
 
@@ -136,7 +136,8 @@ class Ingestor:
             if progress:
                 progress(file.name)
         if path.is_dir():
-            gone = {doc_id for doc_id, source in self.store.sources_under(f"file:{path}/").items() if source not in seen}
+            known = self.store.sources_under(f"file:{path}/")
+            gone = {doc_id for doc_id, source in known.items() if source not in seen}
             report.removed += self.store.delete_documents(sorted(gone))
         return report
 
@@ -166,7 +167,8 @@ class Ingestor:
                 report.skipped += 1
                 continue
             record = DocumentRecord(doc_id=doc_id, source=doc_id, doc_type="note", doc_subtype="interaction",
-                                    account_id=note.account_id, title=f"{note.interaction_type} {note.interaction_date}",
+                                    account_id=note.account_id,
+                                    title=f"{note.interaction_type} {note.interaction_date}",
                                     doc_date=note.interaction_date, language=note.language, content_hash=content_hash)
             pending.append((record, chunk_plain(doc_id, text), doc_id in known))
             if sum(len(c) for _, c, _ in pending) >= self.batch_chunks:

@@ -12,15 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy.orm import Session
-
-from core.db import models
-from core.db.repository import visible_account_ids
+from core import access
+from core.access import Principal
 from knowledge.embeddings import get_encoder
 from knowledge.store import KnowledgeStore, StoredChunk, account_token, kind_token
 
 Mode = Literal["hybrid", "vector", "bm25"]
-DOC_TYPES = ("contract", "note", "mail", "document")
+DOC_TYPES = access.DOC_TYPES
 RRF_K = 60
 # Up to this many accounts in scope (a KAM's portfolio), vectors are scored exactly from the registry;
 # beyond it (head of sales, legal) Chroma's HNSW index answers. Measured: benchmarks/knowledge_store.py.
@@ -41,15 +39,9 @@ class AccessScope:
         return cls(None, None)
 
     @classmethod
-    def for_user(cls, session: Session, user: models.User | None) -> AccessScope:
-        """Owner KAM and tandem partner: their accounts; legal: contracts of all accounts; head of sales
-        and admin: everything. Documents not tied to an account are visible to anyone who may see the type."""
-        if user is None:
-            return cls.everything()
-        if user.role == "legal":
-            return cls(None, frozenset({"contract"}), user.id)
-        visible = visible_account_ids(session, user)
-        return cls(None if visible is None else frozenset(visible) | {""}, None, user.id)
+    def for_principal(cls, principal: Principal) -> AccessScope:
+        """What the access policy lets the principal retrieve (core.access decides, not this module)."""
+        return cls(access.document_accounts(principal), access.document_types(principal), principal.user_id)
 
     def narrow(self, account_id: str | None, doc_types: Sequence[str] | None) -> AccessScope | None:
         """The scope intersected with a request's filters; None when nothing is left to see."""

@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS vectors (
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, heading, acct, kind, chunk_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2'
 );
+-- bumped inside every write transaction: readers in any process or thread compare it with what they cached
+CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO store_meta (key, value) VALUES ('writes', 0);
 """
 
 
@@ -117,9 +120,8 @@ class KnowledgeStore:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "knowledge.db"
         self._local = threading.local()
-        self._vector_cache: dict[str, tuple[tuple[int, int], tuple[list[str], np.ndarray, np.ndarray]]] = {}
+        self._vector_cache: dict[str, tuple[int, tuple[list[str], np.ndarray, np.ndarray]]] = {}
         self._cache_lock = threading.Lock()
-        self._writes = 0  # PRAGMA data_version only sees other connections' commits; this counts our own
         self.embedding = embedding or KamMiniLmEmbedding()
         try:
             self.client = chroma_client(data_dir, chroma_url)
@@ -189,6 +191,13 @@ class KnowledgeStore:
                                            r["doc_subtype"], r["source"], r["title"], r["clause"], r["heading"],
                                            r["start"], r["end"], r["text"], r["doc_date"]) for r in rows}
 
+    def write_count(self) -> int:
+        """How many write transactions the store has seen, from any process (the vector cache's version)."""
+        return int(self.db.execute("SELECT value FROM store_meta WHERE key = 'writes'").fetchone()[0])
+
+    def _count_write(self) -> None:
+        self.db.execute("UPDATE store_meta SET value = value + 1 WHERE key = 'writes'")
+
     def counts(self) -> dict[str, int]:
         documents = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
@@ -223,12 +232,12 @@ class KnowledgeStore:
                 for record, chunks, embeddings in items:
                     self._delete_rows(record.doc_id)
                     self._insert_rows(record, chunks, embeddings)
+                self._count_write()
         except Exception:
             stale = [i for i in ids if i not in old_ids]
             if stale:
                 self.collection.delete(ids=stale)
             raise
-        self._writes += 1
         stale_ids = sorted(old_ids - set(ids))
         if stale_ids:
             self.collection.delete(ids=stale_ids)
@@ -260,7 +269,7 @@ class KnowledgeStore:
             chunk_ids = [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
             with self.db:
                 self._delete_rows(doc_id)
-            self._writes += 1
+                self._count_write()
             if chunk_ids:
                 self.collection.delete(ids=chunk_ids)
             removed += 1
@@ -287,7 +296,7 @@ class KnowledgeStore:
         slow and approximate; scoring a KAM's few thousand vectors exactly is fast)."""
         ids: list[str] = []
         blocks = []
-        version = (self.db.execute("PRAGMA data_version").fetchone()[0], self._writes)
+        version = self.write_count()
         for account_id in account_ids:
             account_ids_, matrix, types = self._account_vectors(account_id, version)
             if doc_types:
@@ -301,8 +310,7 @@ class KnowledgeStore:
         top = np.argsort(-scores)[:limit]
         return [(ids[i], float(scores[i])) for i in top]
 
-    def _account_vectors(self, account_id: str, version: tuple[int, int]
-                         ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def _account_vectors(self, account_id: str, version: int) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(chunk ids, vectors, doc types) of one account, cached until any connection writes the store."""
         cached = self._vector_cache.get(account_id)
         if cached is not None and cached[0] == version:

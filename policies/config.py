@@ -33,6 +33,7 @@ class OtifTarget(Target):
 
 class KpiPolicy(_Strict):
     version: str
+    escalate_to: str  # who an escalation open too long goes to
     otif: OtifTarget
     call_off_rate: Target
     forecast_deviation: Target
@@ -99,11 +100,15 @@ class DunningPolicy(_Strict):
     level_3_after_days: int = Field(ge=0)
     level_2_fee: float = Field(ge=0)
     consult_kam_from_level: int = Field(ge=1, le=3)
+    health_warn_from_level: int = Field(ge=1, le=3)  # a due dunning level from here on is a warning in the health view
+    health_breach_from_level: int = Field(ge=1, le=3)  # ... and from here on a breach
 
     @model_validator(mode="after")
     def _ascending(self) -> DunningPolicy:
         if not self.level_1_after_days <= self.level_2_after_days <= self.level_3_after_days:
             raise ValueError("dunning levels must start after ascending numbers of days")
+        if self.health_breach_from_level < self.health_warn_from_level:
+            raise ValueError("health_breach_from_level must not be below health_warn_from_level")
         return self
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,7 +20,9 @@ from sqlalchemy.orm import Session
 from core.db import models as m
 from core.db.repository import get_account
 from core.errors import InvalidInput
+from core.facts import Fact, facts_of_dataclass
 from policies.config import CreditPolicy, get_policies
+from policies.ledger import open_amounts
 from policies.results import RuleResult, Status, pct
 from policies.sql import for_accounts, rows_by_account
 
@@ -45,18 +48,19 @@ def utilisation_status(exposure: float, limit: float, policy: CreditPolicy) -> S
     return "warn" if value >= policy.warn_utilisation else "ok"
 
 
-def exposures(session: Session, account_ids: Sequence[str] | None) -> dict[str, tuple[float, float]]:
-    """account_id -> (open receivables, undelivered open order value), aggregated in SQL."""
-    paid = (select(m.Payment.invoice_id, func.sum(m.Payment.amount).label("paid"))
-            .group_by(m.Payment.invoice_id).subquery())
-    open_amount = m.Invoice.amount - func.coalesce(paid.c.paid, 0.0)
+def exposures(session: Session, account_ids: Sequence[str] | None, *, as_of: date) -> dict[str, tuple[float, float]]:
+    """account_id -> (open receivables, undelivered open order value) as of a date, aggregated in SQL.
+
+    Orders count when placed up to ``as_of`` and still open (the CRM keeps only an order's current status)."""
+    ledger = open_amounts(as_of)
     receivables = rows_by_account(session, for_accounts(
-        select(m.Invoice.account_id, func.sum(open_amount))
-        .outerjoin(paid, paid.c.invoice_id == m.Invoice.id)
-        .where(open_amount > 0.005).group_by(m.Invoice.account_id), m.Invoice.account_id, account_ids))
+        select(ledger.c.account_id, func.sum(ledger.c.open_amount)).group_by(ledger.c.account_id),
+        ledger.c.account_id, account_ids))
     orders = rows_by_account(session, for_accounts(
         select(m.OrderLine.account_id, func.sum(m.OrderLine.qty * m.OrderLine.unit_price))
-        .where(m.OrderLine.status == "open").group_by(m.OrderLine.account_id), m.OrderLine.account_id, account_ids))
+        .join(m.Order, m.Order.id == m.OrderLine.order_id)
+        .where(m.OrderLine.status == "open", m.Order.order_date <= as_of)
+        .group_by(m.OrderLine.account_id), m.OrderLine.account_id, account_ids))
     keys = set(receivables) | set(orders)
     return {k: (round((receivables.get(k) or (0.0,))[0] or 0.0, 2), round((orders.get(k) or (0.0,))[0] or 0.0, 2))
             for k in keys}
@@ -78,16 +82,26 @@ class CreditPosition:
     needs_approval: str | None
     reasons: tuple[str, ...]
     alternatives: tuple[str, ...]
+    breach_utilisation: float
+    as_of: date
     policy_version: str
 
     def as_rule_result(self) -> RuleResult:
         return RuleResult(
             rule="credit_utilisation", subject=self.account_id,
             value=None if self.utilisation is None else round(self.utilisation, 6),
-            threshold=1.0, status=self.status, policy_version=self.policy_version, unit="ratio",
+            threshold=self.breach_utilisation, status=self.status, policy_version=self.policy_version, unit="ratio",
             explanation=_explain(self), inputs=_inputs(self),
             actions=tuple(self.reasons) + ((f"offer: {', '.join(self.alternatives)}",) if self.alternatives else ()),
         )
+
+
+    def facts(self) -> list[Fact]:
+        return facts_of_dataclass(f"credit.{self.account_id}", self, source=f"policies.credit {self.policy_version}",
+                                  units={"utilisation": "ratio", "breach_utilisation": "ratio",
+                                         **dict.fromkeys(("open_receivables", "open_order_value", "exposure",
+                                                          "kam_limit", "insured_limit", "effective_limit"),
+                                                         "currency")})
 
 
 def _explain(p: CreditPosition) -> str:
@@ -103,7 +117,7 @@ def _inputs(p: CreditPosition) -> dict[str, Any]:
             "insurer_decision": p.insurer_decision}
 
 
-def _position(account: m.Account, receivables: float, orders: float, policy: CreditPolicy,
+def _position(account: m.Account, receivables: float, orders: float, policy: CreditPolicy, as_of: date,
               extra_exposure: float = 0.0) -> CreditPosition:
     exposure = round(receivables + orders + extra_exposure, 2)
     limit = effective_limit(account.kam_credit_limit, account.insured_limit, account.insurer_decision)
@@ -123,33 +137,36 @@ def _position(account: m.Account, receivables: float, orders: float, policy: Cre
         insurer_decision=account.insurer_decision, effective_limit=round(limit, 2), utilisation=util,
         status=status,
         needs_approval=needs, reasons=tuple(reasons),
-        alternatives=tuple(policy.alternatives) if needs else (), policy_version=policy.version,
+        alternatives=tuple(policy.alternatives) if needs else (), breach_utilisation=policy.breach_utilisation,
+        as_of=as_of, policy_version=policy.version,
     )
 
 
-def credit_position(session: Session, account_id: str, *, policy: CreditPolicy | None = None) -> CreditPosition:
+def credit_position(session: Session, account_id: str, *, as_of: date,
+                    policy: CreditPolicy | None = None) -> CreditPosition:
     policy = policy or get_policies().credit
     account = get_account(session, account_id)
-    receivables, orders = exposures(session, [account_id]).get(account_id, (0.0, 0.0))
-    return _position(account, receivables, orders, policy)
+    receivables, orders = exposures(session, [account_id], as_of=as_of).get(account_id, (0.0, 0.0))
+    return _position(account, receivables, orders, policy, as_of)
 
 
-def credit_positions(session: Session, *, policy: CreditPolicy | None = None) -> dict[str, CreditPosition]:
+def credit_positions(session: Session, *, as_of: date, account_ids: Sequence[str] | None = None,
+                     policy: CreditPolicy | None = None) -> dict[str, CreditPosition]:
     policy = policy or get_policies().credit
-    figures = exposures(session, None)
-    return {a.id: _position(a, *figures.get(a.id, (0.0, 0.0)), policy)
-            for a in session.execute(select(m.Account)).scalars()}
+    figures = exposures(session, account_ids, as_of=as_of)
+    accounts = session.execute(for_accounts(select(m.Account), m.Account.id, account_ids)).scalars()
+    return {a.id: _position(a, *figures.get(a.id, (0.0, 0.0)), policy, as_of) for a in accounts}
 
 
 def check_new_order(session: Session, account_id: str, order_value: float,
-                    *, policy: CreditPolicy | None = None) -> CreditPosition:
+                    *, as_of: date, policy: CreditPolicy | None = None) -> CreditPosition:
     """The position as it would be with the new order: would it push utilisation over 100 %?"""
     if order_value <= 0:
         raise InvalidInput("order value must be positive")
     policy = policy or get_policies().credit
     account = get_account(session, account_id)
-    receivables, orders = exposures(session, [account_id]).get(account_id, (0.0, 0.0))
-    return _position(account, receivables, orders, policy, extra_exposure=order_value)
+    receivables, orders = exposures(session, [account_id], as_of=as_of).get(account_id, (0.0, 0.0))
+    return _position(account, receivables, orders, policy, as_of, extra_exposure=order_value)
 
 
 @dataclass(frozen=True)

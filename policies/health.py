@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.db import models as m
 from policies import credit, kpis, margins, receivables
-from policies.config import get_policies
+from policies.config import Policies, ReceivablesPolicy, get_policies
 from policies.periods import parse_period
 from policies.results import STATUS_RANK, RuleResult, Status, worst_first
 
@@ -33,20 +33,27 @@ class AccountHealth:
                 "results": [r.as_dict() for r in self.results]}
 
 
-def _receivables_result(account_id: str, summary: receivables.AccountReceivables | None, version: str) -> RuleResult:
+def _receivables_result(account_id: str, summary: receivables.AccountReceivables | None,
+                        policy: ReceivablesPolicy) -> RuleResult:
     if summary is None or not summary.invoices:
-        return RuleResult("receivables", account_id, 0.0, None, "ok", version, "currency",
+        return RuleResult("receivables", account_id, 0.0, None, "ok", policy.version, "currency",
                           "no open invoices", {"account_id": account_id})
     worst = max(summary.invoices, key=lambda i: i.due_dunning_level)
     level = worst.due_dunning_level
-    status: Status = "breach" if level >= 2 else "warn" if level == 1 else "ok"
+    dunning = policy.dunning
+    status: Status = ("breach" if level >= dunning.health_breach_from_level else
+                      "warn" if level >= dunning.health_warn_from_level else "ok")
     return RuleResult(
-        "receivables", account_id, summary.overdue, None, status, version, "currency",
+        "receivables", account_id, summary.overdue, None, status, policy.version, "currency",
         f"{summary.overdue:,.2f} {summary.currency} overdue of {summary.total_open:,.2f} open; highest due dunning "
-        f"level {level} ({worst.invoice_id}, {worst.days_overdue} days overdue)",
-        {"account_id": account_id, "buckets": summary.buckets, "worst_invoice": worst.invoice_id},
-        actions=(f"{worst.next_step} for {worst.invoice_id}" + ("; consult the KAM first" if worst.consult_kam else ""),)
-        if level else (),
+        f"level {level} ({worst.invoice_id}, {worst.days_overdue} days overdue); level "
+        f"{dunning.health_warn_from_level} or higher is a warning, {dunning.health_breach_from_level} or higher "
+        "a breach",
+        {"account_id": account_id, "buckets": summary.buckets, "worst_invoice": worst.invoice_id,
+         "due_dunning_level": level, "days_overdue": worst.days_overdue, "total_open": summary.total_open,
+         "warn_from_level": dunning.health_warn_from_level, "breach_from_level": dunning.health_breach_from_level},
+        actions=(f"{worst.next_step} for {worst.invoice_id}" + ("; consult the KAM first" if worst.consult_kam
+                                                                 else ""),) if level else (),
     )
 
 
@@ -61,24 +68,22 @@ def _nda_results(session: Session, account_ids: list[str] | None) -> dict[str, R
             for c in session.execute(query).scalars()}
 
 
-def health(session: Session, *, account_ids: list[str] | None = None, period: str | None = None,
-           as_of: date | None = None) -> dict[str, AccountHealth]:
+def health(session: Session, *, as_of: date, account_ids: list[str] | None = None, period: str | None = None,
+           policies: Policies | None = None) -> dict[str, AccountHealth]:
     """Health of the given accounts (default all), each computed from the same SQL aggregations."""
-    as_of = as_of or date.today()
-    policies = get_policies()
-    kpi_results = kpis.compute(session, period=period, as_of=as_of, account_ids=account_ids)
-    if account_ids is None:
-        positions = credit.credit_positions(session)
-    else:
-        positions = {a: credit.credit_position(session, a) for a in account_ids}
-    open_items = receivables.receivables_by_account(session, as_of=as_of, account_ids=account_ids)
+    policies = policies or get_policies()
+    kpi_results = kpis.compute(session, period=period, as_of=as_of, account_ids=account_ids, policy=policies.kpis)
+    positions = credit.credit_positions(session, as_of=as_of, account_ids=account_ids, policy=policies.credit)
+    open_items = receivables.receivables_by_account(session, as_of=as_of, account_ids=account_ids,
+                                                    policy=policies.receivables)
     ndas = _nda_results(session, account_ids)
-    account_margins = margins.account_level_margins(session, period=period, as_of=as_of, account_ids=account_ids)
+    account_margins = margins.account_level_margins(session, period=period, as_of=as_of, account_ids=account_ids,
+                                                    policy=policies.margins)
     label = parse_period(period, as_of).label
     report = {}
     for account_id, results in kpi_results.items():
         combined = [*results, positions[account_id].as_rule_result(),
-                    _receivables_result(account_id, open_items.get(account_id), policies.receivables.version)]
+                    _receivables_result(account_id, open_items.get(account_id), policies.receivables)]
         if account_id in ndas:
             combined.append(ndas[account_id])
         if account_id in account_margins:
@@ -92,6 +97,6 @@ def health(session: Session, *, account_ids: list[str] | None = None, period: st
     return report
 
 
-def account_health(session: Session, account_id: str, *, period: str | None = None,
-                   as_of: date | None = None) -> AccountHealth:
-    return health(session, account_ids=[account_id], period=period, as_of=as_of)[account_id]
+def account_health(session: Session, account_id: str, *, as_of: date, period: str | None = None,
+                   policies: Policies | None = None) -> AccountHealth:
+    return health(session, account_ids=[account_id], period=period, as_of=as_of, policies=policies)[account_id]

@@ -6,12 +6,12 @@ as one) followed by a tiny pure function that turns the aggregate into a :class:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from functools import cached_property
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Float, and_, case, cast, distinct, func, select
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from core.db import models as m
 from policies.config import KpiPolicy, Target, get_policies
 from policies.periods import Period, add_months, month_key, parse_period
-from policies.results import RuleResult, judge, pct, ratio
+from policies.results import RuleResult, judge, pct, ratio, role_label
 from policies.sql import days_between, for_accounts, month_of, rows_by_account
 
 MAX_LISTED_IDS = 20
@@ -121,7 +121,8 @@ def call_off_rate(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]:
             ctx, "call_off_rate", account_id, value, ctx.policy.call_off_rate, "ratio",
             f"{called_qty} called off of {plan_qty} planned in complete months = {pct(value)}",
             {"called_off_qty": called_qty, "planned_qty": plan_qty, "months": months},
-            actions_on_breach=("escalation meeting with the customer (call-off rate below 70 %)",)))
+            actions_on_breach=(f"escalation meeting with the customer (call-off rate below "
+                               f"{pct(ctx.policy.call_off_rate.target)})",)))
     return results
 
 
@@ -257,7 +258,8 @@ def escalations(ctx: KpiContext, accounts: list[str]) -> list[RuleResult]:
             f"{count} open escalation(s); oldest opened {oldest or '-'} = {age} days before {as_of}",
             {"open_escalations": count, "oldest_opened_on": oldest.isoformat() if oldest else None,
              "as_of": as_of.isoformat()},
-            actions_on_breach=("escalate to Head of Sales: open longer than 14 days",)))
+            actions_on_breach=(f"escalate to {role_label(ctx.policy.escalate_to)}: open longer than "
+                               f"{ctx.policy.escalations_open_days.target:g} days",)))
     return results
 
 
@@ -320,10 +322,9 @@ KPI_FUNCTIONS = (otif, call_off_rate, forecast_deviation, emergency_air_share, c
                  qualified_interactions, nps, escalations, contract_coverage, opportunities, revenue_growth)
 
 
-def compute(session: Session, *, period: str | None = None, as_of: date | None = None,
+def compute(session: Session, *, as_of: date, period: str | None = None,
             account_ids: Sequence[str] | None = None, policy: KpiPolicy | None = None) -> dict[str, list[RuleResult]]:
     """All KPIs for the given accounts (default: every account), keyed by account id."""
-    as_of = as_of or date.today()
     parsed = parse_period(period, as_of)
     if account_ids is None:
         accounts = list(session.execute(select(m.Account.id).order_by(m.Account.id)).scalars())
@@ -361,6 +362,6 @@ def _run_in_parallel(ctx: KpiContext, accounts: list[str]) -> list[list[RuleResu
         return [futures[i].result() for i in range(len(KPI_FUNCTIONS))]
 
 
-def compute_account(session: Session, account_id: str, *, period: str | None = None,
-                    as_of: date | None = None) -> list[RuleResult]:
-    return compute(session, period=period, as_of=as_of, account_ids=[account_id])[account_id]
+def compute_account(session: Session, account_id: str, *, as_of: date, period: str | None = None,
+                    policy: KpiPolicy | None = None) -> list[RuleResult]:
+    return compute(session, period=period, as_of=as_of, account_ids=[account_id], policy=policy)[account_id]

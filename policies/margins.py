@@ -1,7 +1,7 @@
-"""Margins (DB I) against the corridor the Head of Sales sets, and the price check for a proposal.
+"""Margins (DB I) against the corridor the policy sets, and the price check for a proposal.
 
 line margin = (price − cost) ÷ price; aggregate margin = Σ(price − cost)·qty ÷ Σ price·qty.
-price floor = cost ÷ (1 − min_margin); below it a proposal needs the Head of Sales' approval.
+price floor = cost ÷ (1 − min_margin); below it a proposal needs the policy's approval role.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from core.db import models as m
 from core.db.repository import get_account, get_article
 from core.errors import InvalidInput
+from core.facts import Fact, facts_of_dataclass
 from policies.config import Corridor, MarginPolicy, get_policies
 from policies.periods import parse_period
-from policies.results import RuleResult, Status, pct, ratio
+from policies.results import RuleResult, Status, pct, ratio, role_label
 from policies.sql import for_accounts, rows_by_account
 
 
@@ -42,28 +43,28 @@ def corridor_status(margin: float | None, corridor: Corridor) -> Status:
     return "warn" if margin < corridor.target_margin else "ok"
 
 
-def _margin_result(subject: str, rule: str, revenue: float, cost: float, corridor: Corridor, version: str,
+def _margin_result(subject: str, rule: str, revenue: float, cost: float, corridor: Corridor, policy: MarginPolicy,
                    inputs: dict[str, object]) -> RuleResult:
     margin = aggregate_margin(revenue, cost)
     status = corridor_status(margin, corridor)
     return RuleResult(
         rule=rule, subject=subject, value=None if margin is None else round(margin, 6),
-        threshold=corridor.min_margin, status=status, policy_version=version, unit="ratio",
+        threshold=corridor.min_margin, status=status, policy_version=policy.version, unit="ratio",
         explanation=f"(revenue {revenue:,.2f} − cost {cost:,.2f}) ÷ revenue {revenue:,.2f} = {pct(margin)}; "
                     f"corridor min {pct(corridor.min_margin)}, target {pct(corridor.target_margin)}",
         inputs={**inputs, "revenue": round(revenue, 2), "cost": round(cost, 2),
                 "min_margin": corridor.min_margin, "target_margin": corridor.target_margin},
-        actions=("price review; any new price below the floor needs Head of Sales approval",)
+        actions=(f"price review; any new price below the floor needs {role_label(policy.approval_role)} approval",)
         if status == "breach" else (),
     )
 
 
-def account_margins(session: Session, account_id: str, *, period: str | None = None, as_of: date | None = None,
+def account_margins(session: Session, account_id: str, *, as_of: date, period: str | None = None,
                     policy: MarginPolicy | None = None) -> list[RuleResult]:
     """The account's margin and each article's, over the period (order lines not cancelled)."""
     policy = policy or get_policies().margins
     account = get_account(session, account_id)
-    parsed = parse_period(period, as_of or date.today())
+    parsed = parse_period(period, as_of)
     rows = session.execute(
         select(m.Article.id, m.Article.product_group, m.Article.part_number,
                func.sum(m.OrderLine.qty * m.OrderLine.unit_price), func.sum(m.OrderLine.qty * m.OrderLine.unit_cost))
@@ -79,22 +80,22 @@ def account_margins(session: Session, account_id: str, *, period: str | None = N
     total_revenue = sum(r[3] or 0.0 for r in rows)
     total_cost = sum(r[4] or 0.0 for r in rows)
     results = [_margin_result(account_id, "account_margin", total_revenue, total_cost,
-                              policy.corridor_for(account.segment, None), policy.version,
+                              policy.corridor_for(account.segment, None), policy,
                               {**base, "segment": account.segment})]
     for article_id, group, part_number, revenue, cost in rows:
         results.append(_margin_result(f"{account_id}/{article_id}", "article_margin", revenue or 0.0, cost or 0.0,
-                                      policy.corridor_for(account.segment, group), policy.version,
+                                      policy.corridor_for(account.segment, group), policy,
                                       {**base, "article_id": article_id, "part_number": part_number,
                                        "segment": account.segment, "product_group": group}))
     return results
 
 
-def account_level_margins(session: Session, *, period: str | None = None, as_of: date | None = None,
+def account_level_margins(session: Session, *, as_of: date, period: str | None = None,
                           account_ids: Sequence[str] | None = None,
                           policy: MarginPolicy | None = None) -> dict[str, RuleResult]:
     """Each account's margin over the period against its segment corridor, in one SQL aggregation."""
     policy = policy or get_policies().margins
-    parsed = parse_period(period, as_of or date.today())
+    parsed = parse_period(period, as_of)
     sums = rows_by_account(session, for_accounts(
         select(m.OrderLine.account_id, func.sum(m.OrderLine.qty * m.OrderLine.unit_price),
                func.sum(m.OrderLine.qty * m.OrderLine.unit_cost))
@@ -108,7 +109,7 @@ def account_level_margins(session: Session, *, period: str | None = None, as_of:
         revenue, cost = sums.get(account_id, (0.0, 0.0))
         results[account_id] = _margin_result(
             account_id, "account_margin", revenue or 0.0, cost or 0.0, policy.corridor_for(segment, None),
-            policy.version, {"account_id": account_id, "period": parsed.label, "from": parsed.start.isoformat(),
+            policy, {"account_id": account_id, "period": parsed.label, "from": parsed.start.isoformat(),
                              "to": parsed.end.isoformat(), "currency": currency, "segment": segment})
     return results
 
@@ -130,6 +131,13 @@ class PriceCheck:
     target_margin: float
     policy_version: str
     explanation: str
+
+    def facts(self, subject: str) -> list[Fact]:
+        return facts_of_dataclass(f"price_check.{subject}", self, source=f"policies.margins {self.policy_version}",
+                                  units={"margin": "ratio", "min_margin": "ratio", "target_margin": "ratio",
+                                         "headroom_points": "points", "qty": "qty",
+                                         **dict.fromkeys(("unit_cost", "proposed_price", "floor_price", "target_price",
+                                                          "headroom_per_unit", "headroom_total"), "currency")})
 
 
 def check_price(unit_cost: float, proposed_price: float, qty: int, corridor: Corridor, policy: MarginPolicy,

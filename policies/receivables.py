@@ -10,18 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import models as m
 from policies.config import ReceivablesPolicy, get_policies
+from policies.ledger import open_amounts
 from policies.sql import for_accounts
 
 
 def bucket_labels(bounds: Sequence[int]) -> list[str]:
     labels = ["not_due"]
-    for low, high in zip(bounds, bounds[1:], strict=False):
+    for low, high in pairwise(bounds):
         labels.append(f"{low + 1}-{high}")
     labels.append(f">{bounds[-1]}")
     return labels
@@ -87,19 +89,15 @@ class AccountReceivables:
 NEXT_STEP = {0: "none", 1: "reminder", 2: "reminder with fee", 3: "final notice with default interest"}
 
 
-def open_invoices(session: Session, *, as_of: date | None = None, account_ids: Sequence[str] | None = None,
+def open_invoices(session: Session, *, as_of: date, account_ids: Sequence[str] | None = None,
                   policy: ReceivablesPolicy | None = None) -> list[OpenInvoice]:
     policy = policy or get_policies().receivables
-    as_of = as_of or date.today()
-    paid = (select(m.Payment.invoice_id, func.sum(m.Payment.amount).label("paid"))
-            .where(m.Payment.paid_date <= as_of).group_by(m.Payment.invoice_id).subquery())
-    open_amount = m.Invoice.amount - func.coalesce(paid.c.paid, 0.0)
+    ledger = open_amounts(as_of)
     rows = session.execute(for_accounts(
-        select(m.Invoice, open_amount, m.Account.owner_kam_id)
-        .outerjoin(paid, paid.c.invoice_id == m.Invoice.id)
+        select(m.Invoice, ledger.c.open_amount, m.Account.owner_kam_id)
+        .join(ledger, ledger.c.invoice_id == m.Invoice.id)
         .join(m.Account, m.Account.id == m.Invoice.account_id)
-        .where(open_amount > 0.005, m.Invoice.issue_date <= as_of)
-        .order_by(m.Invoice.due_date), m.Invoice.account_id, account_ids)).all()
+        .order_by(m.Invoice.due_date, m.Invoice.id), m.Invoice.account_id, account_ids)).all()
     result = []
     for invoice, open_amt, owner in rows:
         days = (as_of - invoice.due_date).days
@@ -116,13 +114,14 @@ def open_invoices(session: Session, *, as_of: date | None = None, account_ids: S
             explanation=f"due {invoice.due_date}, {max(days, 0)} days overdue on {as_of} → level {level} "
                         f"({NEXT_STEP[level]})"
                         + (f"; default interest {open_amt:,.2f} × ({policy.default_interest.base_rate:g} + "
-                           f"{policy.default_interest.b2b_points:g}) × {days}/365 = {interest:,.2f}" if interest else "")
+                           f"{policy.default_interest.b2b_points:g}) × {days}/365 = {interest:,.2f}"
+                           if interest else "")
                         + (f"; consult KAM {owner} before sending" if consult else ""),
         ))
     return result
 
 
-def receivables_by_account(session: Session, *, as_of: date | None = None,
+def receivables_by_account(session: Session, *, as_of: date,
                            account_ids: Sequence[str] | None = None,
                            policy: ReceivablesPolicy | None = None) -> dict[str, AccountReceivables]:
     policy = policy or get_policies().receivables

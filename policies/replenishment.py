@@ -53,10 +53,9 @@ class ReplenishmentLine:
     explanation: str
 
 
-def replenishment(session: Session, *, as_of: date | None = None, account_ids: Sequence[str] | None = None,
+def replenishment(session: Session, *, as_of: date, account_ids: Sequence[str] | None = None,
                   only_reorder: bool = False, policy: ReplenishmentPolicy | None = None) -> list[ReplenishmentLine]:
     policy = policy or get_policies().replenishment
-    as_of = as_of or date.today()
     since = as_of - timedelta(weeks=policy.demand_weeks) + timedelta(days=1)
     demand = for_accounts(
         select(m.CallOff.article_id, func.sum(m.CallOff.qty).label("qty"))
@@ -71,8 +70,9 @@ def replenishment(session: Session, *, as_of: date | None = None, account_ids: S
         coverage = coverage_weeks(article.stock_on_hand, per_week)
         point = article.lead_time_weeks + policy.safety_weeks
         empty = article.stock_on_hand <= 0
-        reorder = empty and per_week > 0 or (coverage is not None and coverage < point)
-        qty = reorder_qty(article.stock_on_hand, per_week, article.lead_time_weeks, policy.horizon_weeks) if reorder else 0
+        reorder = (empty and per_week > 0) or (coverage is not None and coverage < point)
+        qty = (reorder_qty(article.stock_on_hand, per_week, article.lead_time_weeks, policy.horizon_weeks)
+               if reorder else 0)
         cover_text = "no demand" if coverage is None else f"{coverage:.1f} weeks"
         lines.append(ReplenishmentLine(
             article_id=article.id, account_id=article.account_id, part_number=article.part_number,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from core.facts import Fact, Unit, facts_from
+
 Status = Literal["ok", "warn", "breach", "not_enough_data"]
 STATUS_RANK: dict[str, int] = {"breach": 0, "warn": 1, "not_enough_data": 2, "ok": 3}
 
@@ -25,6 +27,14 @@ class RuleResult:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def facts(self) -> list[Fact]:
+        """Value, threshold and every figure of the inputs, citable as ``<rule>.<subject>.<name>``."""
+        prefix = f"{self.rule}.{self.subject}"
+        source = f"policies.{self.rule} {self.policy_version}"
+        unit: Unit = self.unit
+        return facts_from(prefix, {"value": self.value, "threshold": self.threshold, **self.inputs}, source=source,
+                          units={"value": unit, "threshold": unit, **INPUT_UNITS})
+
 
 def judge(value: float | None, target: float, direction: str, warn_margin: float) -> Status:
     """ok / warn / breach for a value against a target; ``None`` (no data) is never judged."""
@@ -44,9 +54,22 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return None if denominator == 0 else numerator / denominator
 
 
+# Inputs whose names say what they are, so the verifier knows a fraction may be written as a percentage.
+INPUT_UNITS: dict[str, Unit] = {"min_margin": "ratio", "target_margin": "ratio", "in_full_tolerance": "ratio",
+                                "revenue": "currency", "revenue_previous_year": "currency", "cost": "currency"}
+
+
 def pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.1f} %"
+    """A fraction as a percentage with one decimal: 0.933 → "93.3 %", 0.7 → "70 %"."""
+    if value is None:
+        return "n/a"
+    return f"{value * 100:.1f} %".replace(".0 %", " %")
 
 
 def worst_first(results: list[RuleResult]) -> list[RuleResult]:
     return sorted(results, key=lambda r: STATUS_RANK[r.status])
+
+
+def role_label(role: str) -> str:
+    """A policy's role id as words: ``head_of_sales`` → "head of sales"."""
+    return role.replace("_", " ")

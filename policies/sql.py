@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, literal_column
 from sqlalchemy.orm import Session
+
+SelectT = TypeVar("SelectT", bound=Select)  # a select of any column shape
 
 
 def days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
@@ -24,7 +26,7 @@ def month_of(session: Session, column: Any) -> ColumnElement[Any]:
     return func.to_char(column, literal_column("'YYYY-MM'"))
 
 
-def for_accounts(query: Select[Any], column: Any, account_ids: Sequence[str] | None) -> Select[Any]:
+def for_accounts(query: SelectT, column: Any, account_ids: Sequence[str] | None) -> SelectT:
     if account_ids is None:
         return query
     if len(account_ids) == 1:
@@ -39,6 +41,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def rows_by_account(session: Session, query: Select[Any]) -> dict[str, tuple[Any, ...]]:
+def rows_by_account(session: Session, query: Select) -> dict[str, tuple[Any, ...]]:
     """Run a query whose first column is account_id; map account_id -> the remaining columns."""
     return {row[0]: tuple(_plain(v) for v in row[1:]) for row in session.execute(query)}

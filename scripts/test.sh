@@ -1,6 +1,15 @@
 #!/usr/bin/env bash
-# Install and run the whole test suite (unit, cassette replays and end-to-end tests on the embedded model).
+# Install, start the test services, then lint (ruff), type-check (mypy) and run the whole test suite
+# (unit, cassette replays, PostgreSQL, and end-to-end tests on the embedded model). pytest arguments pass
+# through, e.g. ./scripts/test.sh -m "not e2e"; KAM_SKIP_LINT=1 skips ruff and mypy for a quick local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install.sh
+./scripts/services.sh
+if [ "${KAM_SKIP_LINT:-0}" != "1" ]; then
+  .venv/bin/ruff check core policies knowledge agents evals api tests benchmarks
+  .venv/bin/mypy
+fi
+# the PostgreSQL tests fail instead of skipping when the server is missing
+export KAM_REQUIRE_POSTGRES=1
 exec .venv/bin/python -m pytest "$@"

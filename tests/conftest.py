@@ -83,7 +83,7 @@ def client(demo_db: str) -> Iterator[TestClient]:
 
 
 @pytest.fixture()
-def llm_stub() -> Iterator["StubLlmServer"]:
+def llm_stub() -> Iterator[StubLlmServer]:
     from tests.llm_stub import StubLlmServer
 
     with StubLlmServer() as stub:
@@ -91,12 +91,12 @@ def llm_stub() -> Iterator["StubLlmServer"]:
 
 
 @pytest.fixture()
-def llm_stub_url(llm_stub) -> str:  # noqa: ANN001
+def llm_stub_url(llm_stub) -> str:
     return llm_stub.base_url
 
 
 @pytest.fixture()
-def session(db_url: str) -> Iterator["Session"]:
+def session(db_url: str) -> Iterator[Session]:
     from sqlalchemy.orm import Session
 
     with Session(get_engine(db_url)) as s:
@@ -104,7 +104,7 @@ def session(db_url: str) -> Iterator["Session"]:
 
 
 @pytest.fixture()
-def crm(session) -> "Crm":  # noqa: ANN001
+def crm(session) -> Crm:
     from tests.factories import Crm
 
     return Crm(session)
@@ -128,7 +128,7 @@ def knowledge_dir(demo_csv_dir: Path, demo_db_template: Path, tmp_path_factory: 
 
 
 @pytest.fixture(scope="session")
-def knowledge_store(knowledge_dir: Path) -> "KnowledgeStore":
+def knowledge_store(knowledge_dir: Path) -> KnowledgeStore:
     from knowledge.store import KnowledgeStore
 
     return KnowledgeStore(knowledge_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,17 @@ class ScriptedReply:
     status: int = 200
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # wait before answering (longer than the client's timeout: a read timeout)
+    drop: bool = False  # close the connection without any answer
+    stream: list[str] | None = None  # answer as server-sent events, one chunk of text each
+    stall_s: float = 0.0  # with stream: send the headers, then wait this long before the first chunk
+
+
+def _sse(text: str, finish: bool = False) -> bytes:
+    chunk = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": 0, "model": "stub",
+             "choices": [{"index": 0, "delta": {} if finish else {"content": text},
+                          "finish_reason": "stop" if finish else None}]}
+    return f"data: {json.dumps(chunk)}\n\n".encode()
 
 
 class StubLlmServer:
@@ -53,15 +65,40 @@ class StubLlmServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._send(200, {"object": "list", "data": [{"id": "stub", "object": "model"}]})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 stub.requests.append(json.loads(self.rfile.read(length) or b"{}"))
                 reply = stub.replies.popleft() if stub.replies else ScriptedReply(body=completion("ok"))
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                if reply.drop:
+                    self.close_connection = True
+                    return
+                if reply.stream is not None:
+                    self._stream(reply)
+                    return
                 body = reply.body or {"error": {"message": f"scripted {reply.status}", "type": "stub"}}
                 self._send(reply.status, body, reply.headers)
+
+            def _stream(self, reply: ScriptedReply) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.flush()
+                try:
+                    time.sleep(reply.stall_s)
+                    for text in reply.stream or []:
+                        self.wfile.write(_sse(text))
+                        self.wfile.flush()
+                    self.wfile.write(_sse("", finish=True) + b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timed out): expected in stall tests
+                self.close_connection = True
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"

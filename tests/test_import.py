@@ -128,11 +128,11 @@ def test_duplicate_id_extra_cells_unknown_and_empty_file(demo_csv_dir: Path, db_
 def test_not_a_directory_and_no_csv_files(db_url: str, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="not a directory"):
         import_directory(tmp_path / "missing", db_url)
-    with pytest.raises(InvalidInput, match="no .csv files"):
+    with pytest.raises(InvalidInput, match=r"no \.csv files"):
         import_directory(tmp_path, db_url)
 
 
-def test_cli_reports_errors_and_exit_code(demo_csv_dir: Path, settings, tmp_path: Path) -> None:  # noqa: ANN001
+def test_cli_reports_errors_and_exit_code(demo_csv_dir: Path, settings, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from api.cli import app

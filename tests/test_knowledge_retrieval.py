@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from core.db import models
+from core.access import principal_for_user
 from core.db.session import get_engine
 from knowledge.retriever import AccessScope, Retriever, chroma_where, fts_query
 from knowledge.store import COLLECTION, KnowledgeStore, chroma_client
@@ -24,7 +24,7 @@ KAM1_ACCOUNTS = {f"A-{n:05d}" for n in range(1, 13, 2)}  # U-KAM-001 owns the od
 
 def _scope(demo_db: str, user_id: str) -> AccessScope:
     with Session(get_engine(demo_db)) as session:
-        return AccessScope.for_user(session, session.get(models.User, user_id))
+        return AccessScope.for_principal(principal_for_user(session, user_id))
 
 
 def test_exact_clause_words_are_found(knowledge_store: KnowledgeStore) -> None:
@@ -89,7 +89,8 @@ def test_filters_are_built_from_the_scope() -> None:
 
 
 def test_reopened_collection_needs_no_embedding_function(knowledge_dir: Path) -> None:
-    collection = chroma_client(knowledge_dir, None).get_collection(COLLECTION)  # the registered function is rebuilt from its config
+    # the registered function is rebuilt from the collection's config
+    collection = chroma_client(knowledge_dir, None).get_collection(COLLECTION)
     result = collection.query(query_texts=["contractual penalty"], n_results=1)
     assert result["ids"][0]
 
@@ -160,7 +161,8 @@ def test_cached_account_vectors_see_writes_from_other_connections(tmp_path: Path
     from knowledge.ingest import Ingestor
 
     docs = tmp_path / "docs" / "A-00001"
-    write_text_pdf(docs / "contract_a.pdf", "Vertrag", ["§ 1 Gegenstand. Lieferung von Dichtungen.", "§ 2 Preis. Fest."])
+    write_text_pdf(docs / "contract_a.pdf", "Vertrag",
+                   ["§ 1 Gegenstand. Lieferung von Dichtungen.", "§ 2 Preis. Fest."])
     api_side = KnowledgeStore(tmp_path / "var")  # e.g. the running API
     Ingestor(api_side).ingest_path(tmp_path / "docs")
     retriever = Retriever(api_side)
@@ -177,3 +179,35 @@ def test_every_vector_carries_the_chunk_metadata(knowledge_store: KnowledgeStore
     for metadata in sample["metadatas"]:
         assert {"account_id", "doc_type", "doc_id", "source", "date", "language", "content_hash", "clause",
                 "start", "end"} <= set(metadata)
+
+
+def test_a_new_thread_sees_what_another_process_ingested(tmp_path: Path) -> None:
+    """The cache was keyed on PRAGMA data_version of a per-thread connection, which starts afresh in every
+    new thread: an API worker thread kept serving the matrix cached before a `kam ingest` in another process."""
+    import threading
+
+    from core.pdf import write_text_pdf
+    from knowledge.ingest import Ingestor
+
+    docs = tmp_path / "docs" / "A-00001"
+    write_text_pdf(docs / "contract_a.pdf", "Vertrag",
+                   ["§ 1 Gegenstand. Lieferung von Dichtungen.", "§ 2 Preis. Fest."])
+    api_side = KnowledgeStore(tmp_path / "var")
+    Ingestor(api_side).ingest_path(tmp_path / "docs")
+    retriever = Retriever(api_side)
+    scope = AccessScope(frozenset({"A-00001"}), None)
+    assert len(retriever.search("Zebrafisch Aquarium", scope, mode="vector", k=10)) == 3  # cached now
+    write_text_pdf(docs / "contract_b.pdf", "Notiz", ["§ 1 Zebrafisch. Aquarium im Foyer.", "§ 2 Pflege. Täglich.",
+                                                      "§ 3 Ende. Schluss."])
+    store_dir, docs_dir = str(tmp_path / "var"), str(tmp_path / "docs")
+    ingest = ("from pathlib import Path; from knowledge.store import KnowledgeStore; "
+              "from knowledge.ingest import Ingestor; "
+              f"Ingestor(KnowledgeStore(Path({store_dir!r}))).ingest_path(Path({docs_dir!r}))")
+    subprocess.run([sys.executable, "-c", ingest], check=True, cwd=Path(__file__).parents[1], timeout=300)
+    seen: list[int] = []
+    worker = threading.Thread(target=lambda: seen.append(len(retriever.search("Zebrafisch Aquarium", scope,
+                                                                              mode="vector", k=10))))
+    worker.start()
+    worker.join()
+    assert seen == [7]
+    assert len(retriever.search("Zebrafisch Aquarium", scope, mode="vector", k=10)) == 7

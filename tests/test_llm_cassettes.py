@@ -42,7 +42,7 @@ MESSAGES = [
 @cassette_vcr.use_cassette("structured_json_object.yaml")
 def test_structured_output_json_object_mode(gateway: LlmGateway) -> None:
     gateway.structured_mode = "json_object"
-    facts = gateway.structured(MESSAGES, NdaFacts)
+    facts = gateway.structured(MESSAGES, NdaFacts).value
     assert facts == NdaFacts(governing_law="Germany", term_years=3, mutual=True, has_penalty=True)
     record = gateway.ledger.records[-1]
     assert record.prompt_tokens > 0 and record.completion_tokens > 0
@@ -52,7 +52,7 @@ def test_structured_output_json_object_mode(gateway: LlmGateway) -> None:
 def test_structured_output_function_calling_mode(gateway: LlmGateway) -> None:
     gateway.structured_mode = "function_calling"
     try:
-        facts = gateway.structured(MESSAGES, NdaFacts)
+        facts = gateway.structured(MESSAGES, NdaFacts).value
     finally:
         gateway.structured_mode = "json_object"
     assert facts.governing_law == "Germany" and facts.term_years == 3
@@ -76,7 +76,7 @@ def test_tool_call_round_trip_with_non_null_assistant_content(gateway: LlmGatewa
     model = gateway.model("chat").bind_tools([call_off_rate], tool_choice="auto")
     question = [SystemMessage(content="You are an assistant with tools. Call a tool whenever the question needs data."),
                 HumanMessage(content="What is the call-off rate of account A-00001?")]
-    first = gateway.invoke(question, runnable=model)
+    first = gateway.invoke(question, runnable=model).message
     assert first.tool_calls and first.tool_calls[0]["name"] == "call_off_rate"
     result = ToolMessage(content="0.62", tool_call_id=first.tool_calls[0]["id"])
     # The server answers HTTP 500 if the assistant message is sent with null content; the gateway prevents it.

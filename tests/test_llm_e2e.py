@@ -30,7 +30,7 @@ def test_embedded_server_starts_answers_structured_and_stops(tmp_path: Path) -> 
             [SystemMessage(content="Extract the article number and how many days late the delivery was."),
              HumanMessage(content="Lieferung für Artikel 946.6947-02 kam 5 Tage zu spät.")],
             Delivery,
-        )
+        ).value
         assert answer.days_late == 5
         assert "946" in answer.article
         status = runtime.status(measure=False)

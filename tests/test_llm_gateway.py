@@ -16,6 +16,7 @@ from core.llm.gateway import TOOL_CALL_PLACEHOLDER, build_chat_model
 from core.llm.retry import is_transient, retry_after_seconds
 from core.llm.structured import unbounded_string_fields
 from core.settings import Settings
+from core.verify import Verification
 from tests.llm_stub import ScriptedReply, StubLlmServer, completion
 
 
@@ -98,14 +99,14 @@ def test_tool_call_message_content_is_never_null(llm_stub: StubLlmServer) -> Non
                AIMessage(content="", tool_calls=[{"id": "c1", "name": "credit", "args": {"account": "A-1"}}]),
                ToolMessage(content="0.62", tool_call_id="c1")]
     _gateway_on(llm_stub).invoke(history)
-    assistant = [m for m in llm_stub.requests[0]["messages"] if m["role"] == "assistant"][0]
+    assistant = next(m for m in llm_stub.requests[0]["messages"] if m["role"] == "assistant")
     assert assistant["content"] == TOOL_CALL_PLACEHOLDER
 
 
 @pytest.mark.parametrize(("mode", "expected_type"), [("json_object", "json_object"), ("json_schema", "json_schema")])
 def test_structured_modes_send_a_schema(llm_stub: StubLlmServer, mode: str, expected_type: str) -> None:
     llm_stub.script(ScriptedReply(body=completion('{"clause": "term", "compliant": true}')))
-    result = _gateway_on(llm_stub, structured_mode=mode).structured([HumanMessage(content="x")], Verdict)
+    result = _gateway_on(llm_stub, structured_mode=mode).structured([HumanMessage(content="x")], Verdict).value
     assert result == Verdict(clause="term", compliant=True)
     sent = llm_stub.requests[0]
     assert sent["response_format"]["type"] == expected_type
@@ -116,15 +117,17 @@ def test_structured_modes_send_a_schema(llm_stub: StubLlmServer, mode: str, expe
 def test_function_calling_mode_reads_tool_arguments_and_sends_tool_choice_auto(llm_stub: StubLlmServer) -> None:
     llm_stub.script(ScriptedReply(body=completion("", tool_call={"name": "Verdict",
                                                                  "args": {"clause": "law", "compliant": False}})))
-    result = _gateway_on(llm_stub, structured_mode="function_calling").structured([HumanMessage(content="x")], Verdict)
+    result = _gateway_on(llm_stub, structured_mode="function_calling").structured([HumanMessage(content="x")],
+                                                                                  Verdict).value
     assert result.clause == "law" and result.compliant is False
     assert llm_stub.requests[0]["tool_choice"] == "auto"
 
 
 # --- structured output: validate, repair once, then a typed error --------------------------------
 def test_invalid_json_is_repaired_once_with_the_error_shown() -> None:
-    gateway = _fake(AIMessage(content='{"clause": "term"}'), AIMessage(content='{"clause": "term", "compliant": false}'))
-    assert gateway.structured([HumanMessage(content="x")], Verdict).compliant is False
+    gateway = _fake(AIMessage(content='{"clause": "term"}'),
+                    AIMessage(content='{"clause": "term", "compliant": false}'))
+    assert gateway.structured([HumanMessage(content="x")], Verdict).value.compliant is False
     assert len(gateway.ledger.records) == 2
 
 
@@ -137,7 +140,7 @@ def test_second_failure_raises_typed_error_for_the_fallback() -> None:
 
 def test_json_in_code_fences_is_accepted() -> None:
     gateway = _fake(AIMessage(content='```json\n{"clause": "a", "compliant": true}\n```'))
-    assert gateway.structured([HumanMessage(content="x")], Verdict).clause == "a"
+    assert gateway.structured([HumanMessage(content="x")], Verdict).value.clause == "a"
 
 
 def test_too_long_strings_fail_validation() -> None:
@@ -189,3 +192,116 @@ def test_calls_are_attributed_to_their_tag_across_threads() -> None:
     with ThreadPoolExecutor(max_workers=3) as pool:
         list(pool.map(work, ["a", "b", "c"]))
     assert [len(gateway.ledger.for_tag(t)) for t in "abc"] == [2, 2, 2]
+
+
+# --- the retry policy as installed: openai talks through httpx2, not httpx -------------------------
+def test_a_read_timeout_is_retried(llm_stub: StubLlmServer) -> None:
+    llm_stub.script(ScriptedReply(body=completion("late"), delay_s=2.5), ScriptedReply(body=completion("on time")))
+    settings = Settings(llm_base_url=llm_stub.base_url, llm_timeout_s=1)
+    gateway = LlmGateway(lambda p: build_chat_model(settings, p, llm_stub.base_url), retry_attempts=3,
+                         retry_budget_s=20)
+    reply = gateway.invoke([HumanMessage(content="hi")])
+    assert reply.content == "on time" and reply.usage.attempts == 2 and len(llm_stub.requests) == 2
+
+
+def test_a_dropped_connection_is_retried(llm_stub: StubLlmServer) -> None:
+    llm_stub.script(ScriptedReply(drop=True), ScriptedReply(body=completion("back")))
+    reply = _gateway_on(llm_stub).invoke([HumanMessage(content="hi")])
+    assert reply.content == "back" and reply.usage.attempts == 2
+
+
+def test_a_stream_that_stalls_before_the_first_token_is_retried(llm_stub: StubLlmServer) -> None:
+    llm_stub.script(ScriptedReply(stream=["never"], stall_s=2.5), ScriptedReply(stream=["Hal", "lo"]))
+    settings = Settings(llm_base_url=llm_stub.base_url, llm_timeout_s=1)
+    gateway = LlmGateway(lambda p: build_chat_model(settings, p, llm_stub.base_url), retry_attempts=3,
+                         retry_budget_s=20)
+    reply = gateway.stream([HumanMessage(content="hi")])
+    assert "".join(reply) == "Hallo"
+    assert reply.usage is not None and reply.usage.attempts == 2 and reply.usage.ok
+
+
+def test_transport_errors_of_both_http_stacks_are_transient() -> None:
+    import httpx
+
+    request2, request1 = httpx2.Request("POST", "http://x"), httpx.Request("POST", "http://x")
+    assert is_transient(httpx2.ReadTimeout("slow", request=request2))
+    assert is_transient(httpx2.RemoteProtocolError("closed", request=request2))
+    assert is_transient(httpx.ConnectError("refused", request=request1))
+    wrapped = RuntimeError("langchain wrapper")
+    wrapped.__cause__ = httpx2.ReadTimeout("slow", request=request2)
+    assert is_transient(wrapped)  # found along the cause chain
+    assert not is_transient(openai.BadRequestError("bad", response=httpx2.Response(400, request=request2), body=None))
+
+
+# --- verifier failures get the same one repair round as schema errors ------------------------------
+class Quote(BaseModel):
+    quote: str = Field(max_length=200)
+
+
+SOURCE = "§ 6 Vertragsstrafe. Bei schuldhaftem Lieferverzug zahlt der Lieferant 0,5 % je Woche."
+
+
+def _quotes_in_source(answer: Quote) -> Verification:
+    from core.verify import verify_quotes
+
+    return verify_quotes([answer.quote], SOURCE)
+
+
+def test_a_verifier_failure_is_shown_to_the_model_once() -> None:
+    model = FakeMessagesListChatModel(responses=[AIMessage(content='{"quote": "zahlt der Kunde"}'),
+                                                 AIMessage(content='{"quote": "zahlt der Lieferant"}')])
+    gateway = LlmGateway(lambda p: model)
+    result = gateway.structured([HumanMessage(content=SOURCE)], Quote, validator=_quotes_in_source)
+    assert result.value.quote == "zahlt der Lieferant" and result.repaired and len(result.calls) == 2
+
+
+def test_a_second_verifier_failure_falls_back_and_is_flagged() -> None:
+    from core.llm import Checked
+
+    wrong = AIMessage(content='{"quote": "zahlt der Kunde"}')
+    gateway = LlmGateway(lambda p: FakeMessagesListChatModel(responses=[wrong, wrong]))
+    checked = gateway.checked([HumanMessage(content=SOURCE)], Quote, validator=_quotes_in_source,
+                              fallback=lambda: Quote(quote="Vertragsstrafe"))
+    assert isinstance(checked, Checked) and checked.flagged and checked.value.quote == "Vertragsstrafe"
+    assert "does not occur verbatim" in checked.failures[0] and len(checked.calls) == 2
+    with pytest.raises(StructuredOutputError) as info:
+        LlmGateway(lambda p: FakeMessagesListChatModel(responses=[wrong, wrong])).structured(
+            [HumanMessage(content=SOURCE)], Quote, validator=_quotes_in_source)
+    assert info.value.last_value == Quote(quote="zahlt der Kunde") and info.value.failures
+
+
+def test_verified_answers_are_not_flagged() -> None:
+    right = AIMessage(content='{"quote": "Bei schuldhaftem Lieferverzug"}')
+    checked = LlmGateway(lambda p: FakeMessagesListChatModel(responses=[right])).checked(
+        [HumanMessage(content=SOURCE)], Quote, validator=_quotes_in_source, fallback=lambda: Quote(quote="x"))
+    assert checked.source == "llm" and not checked.flagged and checked.failures == ()
+
+
+# --- async, streaming and usage returned per call ----------------------------------------------------
+def test_async_invoke_and_stream_return_their_usage(llm_stub: StubLlmServer) -> None:
+    import asyncio
+
+    llm_stub.script(ScriptedReply(503, headers={"Retry-After": "0"}),
+                    ScriptedReply(body=completion("async ok", prompt_tokens=9, completion_tokens=2)),
+                    ScriptedReply(stream=["Guten ", "Tag"]))
+    gateway = _gateway_on(llm_stub)
+
+    async def run() -> tuple[object, str, object]:
+        reply = await gateway.ainvoke([HumanMessage(content="hi")])
+        stream = gateway.astream([HumanMessage(content="hi")])
+        text = "".join([chunk async for chunk in stream])
+        return reply, text, stream.usage
+
+    reply, text, usage = asyncio.run(run())
+    assert reply.content == "async ok" and reply.usage.attempts == 2 and reply.usage.prompt_tokens == 9  # type: ignore[attr-defined]
+    assert text == "Guten Tag" and usage is not None and usage.ok  # type: ignore[attr-defined]
+
+
+def test_the_ledger_is_bounded_but_its_totals_count_every_call() -> None:
+    from core.llm.usage import LlmCallRecord, UsageLedger
+
+    ledger = UsageLedger(size=100)
+    for i in range(250):
+        ledger.add(LlmCallRecord("chat", "m", 10, 1, 0.01, 1, True, tag=f"t{i % 2}"))
+    assert len(ledger.records) == 100 and ledger.summary()["calls"] == 250
+    assert ledger.summary()["prompt_tokens"] == 2500 and len(ledger.for_tag("t0")) == 50

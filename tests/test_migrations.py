@@ -7,7 +7,7 @@ from core.db.models import Base
 from core.db.session import get_engine
 
 
-def test_upgrade_from_empty_creates_every_table_and_downgrade_reverts(settings) -> None:  # noqa: ANN001
+def test_upgrade_from_empty_creates_every_table_and_downgrade_reverts(settings) -> None:
     url = settings.resolved_database_url
     upgrade(url)
     tables = set(inspect(get_engine(url)).get_table_names())
@@ -18,7 +18,7 @@ def test_upgrade_from_empty_creates_every_table_and_downgrade_reverts(settings) 
     assert set(Base.metadata.tables) <= set(inspect(get_engine(url)).get_table_names())
 
 
-def test_models_and_migrations_agree(settings) -> None:  # noqa: ANN001
+def test_models_and_migrations_agree(settings) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 

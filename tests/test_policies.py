@@ -232,7 +232,7 @@ def test_credit_exposure_limit_and_approval(crm: Crm, session: Session) -> None:
     part = crm.article(account)
     crm.invoice(account, date(2026, 10, 1), date(2026, 10, 31), 1000.0, paid=400.0)  # 600 open
     crm.order(account, date(2026, 11, 20), [(part, 10, 50.0, 30.0)])  # 500 undelivered
-    position = credit.credit_position(session, account.id)
+    position = credit.credit_position(session, account.id, as_of=AS_OF)
     assert (position.open_receivables, position.open_order_value, position.exposure) == (600.0, 500.0, 1100.0)
     assert position.effective_limit == 1000.0 and position.utilisation == pytest.approx(1.1)
     assert position.status == "breach" and position.needs_approval == "head_of_sales"
@@ -243,12 +243,12 @@ def test_credit_exposure_limit_and_approval(crm: Crm, session: Session) -> None:
 def test_credit_declined_insurer_and_new_order_check(crm: Crm, session: Session) -> None:
     declined = crm.account(insurer_decision="declined", kam_credit_limit=5000.0, insured_limit=5000.0)
     crm.invoice(declined, date(2026, 11, 1), date(2026, 12, 1), 100.0)
-    position = credit.credit_position(session, declined.id)
+    position = credit.credit_position(session, declined.id, as_of=AS_OF)
     assert position.effective_limit == 0 and position.utilisation is None and position.status == "breach"
     healthy = crm.account(kam_credit_limit=1000.0, insured_limit=1000.0)
-    assert credit.credit_position(session, healthy.id).status == "ok"
-    assert credit.check_new_order(session, healthy.id, 950.0).status == "warn"  # 95 %
-    pushed = credit.check_new_order(session, healthy.id, 1200.0)
+    assert credit.credit_position(session, healthy.id, as_of=AS_OF).status == "ok"
+    assert credit.check_new_order(session, healthy.id, 950.0, as_of=AS_OF).status == "warn"  # 95 %
+    pushed = credit.check_new_order(session, healthy.id, 1200.0, as_of=AS_OF)
     assert pushed.status == "breach" and pushed.needs_approval and pushed.alternatives
 
 
@@ -330,7 +330,7 @@ def test_planted_situations_are_found(demo_db: str) -> None:
         assert verdict == "breach" and round(value, 2) == 0.62
         value, verdict = status("A-00002", "otif")
         assert verdict == "breach" and round(value, 2) == 0.93
-        assert credit.credit_position(session, "A-00003").status == "breach"
+        assert credit.credit_position(session, "A-00003", as_of=AS_OF).status == "breach"
         dunned = [i for i in receivables.open_invoices(session, as_of=AS_OF, account_ids=["A-00004"])
                   if i.recorded_dunning_level == 2]
         assert dunned and dunned[0].due_dunning_level == 2 and dunned[0].consult_kam
@@ -376,5 +376,5 @@ def test_policy_file_errors_name_file_key_and_problem(tmp_path: Path, file: str,
 def test_missing_policy_file(tmp_path: Path) -> None:
     directory = _policy_copy(tmp_path)
     (directory / "credit.yaml").unlink()
-    with pytest.raises(PolicyFileError, match="credit.yaml: policy file is missing"):
+    with pytest.raises(PolicyFileError, match=r"credit\.yaml: policy file is missing"):
         load_policies(directory)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from hypothesis import given, settings
@@ -50,11 +51,40 @@ def test_higher_price_never_worse(cost: float, p1: float, p2: float, qty: int) -
     assert rank[a.status] <= rank[b.status] and a.headroom_per_unit <= b.headroom_per_unit
 
 
-@given(st.integers(0, 10_000), st.floats(0.1, 1000), st.integers(0, 30), st.integers(0, 30))
-def test_reorder_quantity_restores_cover(stock: int, demand: float, lead: int, horizon: int) -> None:
-    qty = reorder_qty(stock, demand, lead, horizon)
+def check_reorder(order: Callable[[int, float, int, int], int], stock: int, demand: float, lead: int,
+                  horizon: int) -> None:
+    """The proposed quantity is the smallest that covers lead time + horizon: nothing when stock already
+    covers it, else just enough."""
+    qty = order(stock, demand, lead, horizon)
+    needed = lead + horizon
     assert qty >= 0
-    assert coverage_weeks(stock + qty, demand) >= lead + horizon - 1e-9 or qty == 0
+    if coverage_weeks(stock, demand) >= needed:  # type: ignore[operator]
+        assert qty == 0
+    else:
+        assert coverage_weeks(stock + qty, demand) >= needed - 1e-9  # type: ignore[operator]
+        assert coverage_weeks(stock + qty - 1, demand) < needed  # type: ignore[operator]
+
+
+reorder_cases = (st.integers(0, 10_000), st.floats(0.1, 1000), st.integers(0, 30), st.integers(0, 30))
+
+
+@given(*reorder_cases)
+def test_reorder_quantity_restores_cover(stock: int, demand: float, lead: int, horizon: int) -> None:
+    check_reorder(reorder_qty, stock, demand, lead, horizon)
+
+
+def test_the_reorder_property_rejects_wrong_quantities() -> None:
+    """The property once accepted ``qty == 0`` for everything; these implementations must fail it."""
+    def fails_the_property(wrong: Callable[[int, float, int, int], int]) -> bool:
+        try:
+            given(*reorder_cases)(lambda s, d, lead, h: check_reorder(wrong, s, d, lead, h))()
+        except AssertionError:
+            return True
+        return False
+
+    assert fails_the_property(lambda *_: 0)
+    assert fails_the_property(lambda s, d, lead, h: reorder_qty(s, d, lead, h) + 5)
+    assert fails_the_property(lambda s, d, lead, h: max(0, reorder_qty(s, d, lead, h) - 1))
 
 
 delivery = st.tuples(st.integers(0, 88), st.integers(1, 50), st.one_of(st.none(), st.integers(-2, 5)),

@@ -7,20 +7,21 @@ from fastapi.responses import JSONResponse
 
 from api.deps import SettingsDep
 from api.readiness import run_readiness_checks
+from api.schemas import Liveness, Readiness
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is up (no dependencies checked)."""
-    return {"status": "ok"}
+@router.get("/healthz", response_model=Liveness)
+async def healthz() -> Liveness:
+    """The process is up (no dependencies checked; answered on the event loop, never queued behind work)."""
+    return Liveness(status="ok")
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
     """Database, vector store and LLM endpoint each answer; 503 if any does not."""
     checks = run_readiness_checks(settings, llm_base_url=getattr(request.app.state, "llm_base_url", None))
     ready = all(c["ok"] for c in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                        status_code=200 if ready else 503)
+    body = Readiness(status="ready" if ready else "not ready", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

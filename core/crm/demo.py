@@ -197,7 +197,7 @@ class _AccountHistory:
     def _account(self) -> None:
         rng = self.rng
         name = f"{rng.choice(COMPANY_STEMS)} {rng.choice(COMPANY_SUFFIXES[self.country])}"
-        self.account_row = {
+        self.account_row: dict[str, Any] = {
             "id": self.id, "name": name, "owner_kam_id": f"U-KAM-{self.kam_index:03d}",
             "inside_sales_id": f"U-ISP-{self.kam_index:03d}", "segment": self.segment,
             "industry": rng.choice(["automotive", "industrial", "agricultural machinery", "e-mobility"]),
@@ -208,10 +208,10 @@ class _AccountHistory:
 
     def _contacts(self) -> None:
         rng = self.rng
-        self.contacts = []
+        self.contacts: list[dict[str, Any]] = []
         for i, role in enumerate(["purchasing", "logistics", "quality"][: rng.randint(2, 3)], start=1):
             first, last = rng.choice(FIRST_NAMES[self.language]), rng.choice(LAST_NAMES[self.language])
-            row = {"id": f"{self.id}-C{i}", "account_id": self.id, "name": f"{first} {last}",
+            row: dict[str, Any] = {"id": f"{self.id}-C{i}", "account_id": self.id, "name": f"{first} {last}",
                    "email": f"{first.lower()}.{i}@{self.id.lower()}.example", "role": role,
                    "language": self.language, "is_relevant": True}
             self.contacts.append(row)
@@ -219,7 +219,7 @@ class _AccountHistory:
 
     def _articles(self) -> None:
         rng = self.rng
-        self.articles = []
+        self.articles: list[dict[str, Any]] = []
         count = rng.randint(3, 5)
         if self.id == "A-00002":
             count = 5  # so its planted OTIF is 93 % in any 12-month window (see _delivery_is_late)
@@ -385,7 +385,8 @@ class _AccountHistory:
                 self._meeting(f"{self.id}-M{q:02d}", day, "Quartalsgespräch" if self.language == "de"
                               else "Quarterly business review")
         if self.id in PLANTED_MEETINGS:
-            title = "Jahresgespräch und Abrufplanung" if self.language == "de" else "Annual review and call-off planning"
+            title = ("Jahresgespräch und Abrufplanung" if self.language == "de"
+                     else "Annual review and call-off planning")
             self._meeting(f"{self.id}-MNEXT", self.as_of + timedelta(days=PLANTED_MEETINGS[self.id]), title)
 
     def _meeting(self, meeting_id: str, day: date, title: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -160,7 +160,7 @@ def write_account_documents(out_dir: Path, *, account_id: str, customer: str, la
         message["To"] = "kam@supplier.example"
         message["Subject"] = subject.format(part=part_number)
         sent = datetime.combine(as_of - timedelta(days=rng.randint(2, 60) + 30 * index), datetime.min.time(),
-                                tzinfo=timezone.utc)
+                                tzinfo=UTC)
         message["Date"] = format_datetime(sent)
         message["Message-ID"] = f"<{account_id.lower()}-mail{index}@customer.example>"
         message.set_content(body.format(part=part_number, contact=contact_name))

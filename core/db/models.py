@@ -7,9 +7,9 @@ denormalised ``account_id`` because almost every rule aggregates per account.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -226,6 +226,33 @@ class Opportunity(Base):
     status: Mapped[str] = mapped_column(String(20))  # identified | qualified | won | lost
     value: Mapped[float] = mapped_column(Float)
     identified_on: Mapped[date] = mapped_column(Date)
+
+
+class Job(Base):
+    """A durable unit of background work (an NDA review, a nightly brief): stored before it is queued.
+
+    Not CRM data: the importer never touches it. Times are UTC."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    status: Mapped[str] = mapped_column(String(12))  # queued | running | succeeded | failed
+    payload: Mapped[str] = mapped_column(Text)  # JSON: the job's whole input
+    principal: Mapped[str] = mapped_column(Text)  # JSON: who the job acts for
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    available_at: Mapped[datetime] = mapped_column(DateTime)  # not claimed before (retry backoff)
+    lease_owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    __table_args__ = (Index("ix_jobs_status_available", "status", "available_at"),
+                      Index("ix_jobs_kind_created", "kind", "created_at"))
 
 
 # Import order: a table comes after every table it references.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -30,24 +32,14 @@ def get_user(session: Session, user_id: str) -> models.User:
     return user
 
 
-def visible_account_ids(session: Session, user: models.User) -> set[str] | None:
-    """Accounts a user may see: ``None`` means all (head of sales, admin, legal for contracts)."""
-    if user.role in ("head_of_sales", "admin", "legal"):
-        return None
-    rows = session.execute(
-        select(models.Account.id).where(
-            (models.Account.owner_kam_id == user.id) | (models.Account.inside_sales_id == user.id)
-        )
-    ).scalars()
-    return set(rows)
-
-
 def list_accounts(
-    session: Session, *, owner: str | None = None, segment: str | None = None, limit: int = 100, offset: int = 0
+    session: Session, *, account_ids: Collection[str] | None = None, segment: str | None = None, limit: int = 100,
+    offset: int = 0,
 ) -> tuple[list[models.Account], int]:
+    """A page of accounts, restricted to ``account_ids`` unless it is None (all)."""
     query = select(models.Account)
-    if owner:
-        query = query.where((models.Account.owner_kam_id == owner) | (models.Account.inside_sales_id == owner))
+    if account_ids is not None:
+        query = query.where(models.Account.id.in_(sorted(account_ids)))
     if segment:
         query = query.where(models.Account.segment == segment)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()

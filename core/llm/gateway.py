@@ -1,28 +1,32 @@
 """The LLM gateway: builds ``ChatOpenAI`` clients and runs every call with one retry and accounting policy.
 
 Graphs receive an :class:`LlmGateway` (never a client they build themselves). Tests construct one with
-``LlmGateway(lambda purpose: FakeChatModel(...))``.
+``LlmGateway(lambda purpose: FakeChatModel(...))``. Every call returns its usage record, so a caller can keep
+an audit trail of what each answer cost.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, BaseMessageChunk, HumanMessage
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr
 
 from core.llm import structured as so
-from core.llm.retry import llm_retrying
+from core.llm.retry import llm_async_retrying, llm_retrying
 from core.llm.usage import CALL_TAG, LlmCallRecord, UsageLedger
 from core.settings import LlmPurpose, Settings
+from core.verify import Verification
 
 T = TypeVar("T", bound=BaseModel)
 ModelFactory = Callable[[LlmPurpose], BaseChatModel]
+Validator = Callable[[T], Verification]
 
 # llama.cpp rejects (HTTP 500) an assistant message whose content is null, which langchain-openai sends
 # for tool-call messages with empty content.
@@ -55,9 +59,88 @@ def _sanitize(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
     return cleaned
 
 
-def _tokens(message: BaseMessage) -> tuple[int, int]:
+def _tokens(message: BaseMessage | None) -> tuple[int, int]:
     usage = getattr(message, "usage_metadata", None) or {}
     return int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
+
+
+@dataclass(frozen=True)
+class LlmReply:
+    message: AIMessage
+    usage: LlmCallRecord
+
+    @property
+    def content(self) -> str:
+        return self.message.content if isinstance(self.message.content, str) else str(self.message.content)
+
+
+@dataclass(frozen=True)
+class Structured(Generic[T]):
+    value: T
+    calls: tuple[LlmCallRecord, ...]
+    repaired: bool  # the first answer failed (schema or verifier) and the repair round fixed it
+
+
+@dataclass(frozen=True)
+class Checked(Generic[T]):
+    """An answer the caller can trust: the model's verified one, or the deterministic fallback, flagged."""
+
+    value: T
+    source: Literal["llm", "fallback"]
+    failures: tuple[str, ...]  # why the fallback was used (empty for a verified answer)
+    calls: tuple[LlmCallRecord, ...]
+
+    @property
+    def flagged(self) -> bool:
+        return self.source == "fallback"
+
+
+C = TypeVar("C", Iterator[str], AsyncIterator[str])
+
+
+@dataclass
+class StreamReply(Generic[C]):
+    """Text chunks as they arrive (iterate it, or ``async for`` it from ``astream``); ``usage`` is filled in
+    when the stream ends, also on failure."""
+
+    chunks: C
+    usage: LlmCallRecord | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        return self.chunks  # type: ignore[return-value]
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self.chunks  # type: ignore[return-value]
+
+
+@dataclass
+class _Meter:
+    """Times one call and writes its record to the ledger, however the call ends."""
+
+    gateway: LlmGateway
+    purpose: str
+    started: float = field(default_factory=time.perf_counter)
+    attempts: int = 0
+    prompt: int = 0
+    completion: int = 0
+    ok: bool = False
+
+    text_chunks: int = 0
+
+    def chunk_text(self, chunk: BaseMessageChunk) -> str:
+        """Count a streamed chunk's tokens; its text ("" for a usage-only chunk)."""
+        prompt, completion = _tokens(chunk)
+        self.prompt, self.completion = self.prompt + prompt, self.completion + completion
+        text = chunk.content if isinstance(chunk.content, str) else ""
+        self.text_chunks += bool(text)
+        return text
+
+    def record(self) -> LlmCallRecord:
+        completion = self.completion or self.text_chunks  # llama.cpp sends no usage when streaming
+        record = LlmCallRecord(self.purpose, self.gateway.model_name, self.prompt, completion,
+                               time.perf_counter() - self.started, self.attempts, self.ok, CALL_TAG.get())
+        self.gateway.ledger.add(record)
+        return record
 
 
 class LlmGateway:
@@ -90,6 +173,7 @@ class LlmGateway:
             retry_attempts=settings.llm_retry_attempts,
             retry_budget_s=settings.llm_retry_budget_s,
             model_name=settings.llm_model,
+            ledger=UsageLedger(settings.llm_ledger_size),
         )
 
     def model(self, purpose: LlmPurpose) -> BaseChatModel:
@@ -97,58 +181,102 @@ class LlmGateway:
             self._models[purpose] = self._factory(purpose)
         return self._models[purpose]
 
-    # --- calls ---------------------------------------------------------------------------------
+    # --- plain calls ---------------------------------------------------------------------------
     def invoke(self, messages: Sequence[BaseMessage], *, purpose: LlmPurpose = "chat",
-               runnable: Any = None, **kwargs: Any) -> AIMessage:
+               runnable: Any = None, **kwargs: Any) -> LlmReply:
         """One call with retries; ``runnable`` overrides the plain model (e.g. one with tools bound)."""
         target = runnable if runnable is not None else self.model(purpose)
         payload = _sanitize(messages)
-        started = time.perf_counter()
-        attempts = 0
-        ok = False
-        result: AIMessage = AIMessage(content="")
+        meter = _Meter(self, purpose)
+        result: AIMessage | None = None
         try:
             for attempt in llm_retrying(self.retry_attempts, self.retry_budget_s):
                 with attempt:
-                    attempts += 1
+                    meter.attempts += 1
                     result = target.invoke(payload, **kwargs)
-            ok = True
-            return result
+            meter.ok = True
         finally:
-            prompt, completion = _tokens(result)
-            self.ledger.add(LlmCallRecord(purpose, self.model_name, prompt, completion,
-                                          time.perf_counter() - started, attempts, ok, CALL_TAG.get()))
+            meter.prompt, meter.completion = _tokens(result)
+            usage = meter.record()
+        assert result is not None
+        return LlmReply(result, usage)
 
-    def stream(self, messages: Sequence[BaseMessage], *, purpose: LlmPurpose = "chat", **kwargs: Any) -> Iterator[str]:
-        """Yield text as it is generated; transient failures are retried only before the first token."""
-        model = self.model(purpose)
+    async def ainvoke(self, messages: Sequence[BaseMessage], *, purpose: LlmPurpose = "chat",
+                      runnable: Any = None, **kwargs: Any) -> LlmReply:
+        target = runnable if runnable is not None else self.model(purpose)
         payload = _sanitize(messages)
-        started = time.perf_counter()
-        prompt = completion = attempts = 0
-        ok = False
+        meter = _Meter(self, purpose)
+        result: AIMessage | None = None
         try:
+            async for attempt in llm_async_retrying(self.retry_attempts, self.retry_budget_s):
+                with attempt:
+                    meter.attempts += 1
+                    result = await target.ainvoke(payload, **kwargs)
+            meter.ok = True
+        finally:
+            meter.prompt, meter.completion = _tokens(result)
+            usage = meter.record()
+        assert result is not None
+        return LlmReply(result, usage)
+
+    # --- streaming (transient failures are retried only before the first token) -------------------
+    def stream(self, messages: Sequence[BaseMessage], *, purpose: LlmPurpose = "chat",
+               **kwargs: Any) -> StreamReply[Iterator[str]]:
+        reply: StreamReply[Iterator[str]] = StreamReply(iter(()))
+        reply.chunks = self._stream(reply, _sanitize(messages), purpose, kwargs)
+        return reply
+
+    def _stream(self, reply: StreamReply[Iterator[str]], payload: list[BaseMessage], purpose: LlmPurpose,
+                kwargs: dict[str, Any]) -> Iterator[str]:
+        model = self.model(purpose)
+        meter = _Meter(self, purpose)
+        try:
+            first: BaseMessageChunk | None = None
+            iterator: Iterator[BaseMessageChunk] = iter(())
             for attempt in llm_retrying(self.retry_attempts, self.retry_budget_s):
                 with attempt:
-                    attempts += 1
+                    meter.attempts += 1
                     iterator = model.stream(payload, **kwargs)
                     first = next(iterator, None)
-            text_chunks = 0
             for chunk in itertools.chain([first] if first is not None else [], iterator):
-                p, c = _tokens(chunk)
-                prompt, completion = prompt + p, completion + c
-                if isinstance(chunk.content, str) and chunk.content:
-                    text_chunks += 1
-                    yield chunk.content
-            # llama.cpp sends no usage when streaming; it streams one token per chunk.
-            completion = completion or text_chunks
-            ok = True
+                if text := meter.chunk_text(chunk):
+                    yield text
+            meter.ok = True
         finally:
-            self.ledger.add(LlmCallRecord(purpose, self.model_name, prompt, completion,
-                                          time.perf_counter() - started, attempts, ok, CALL_TAG.get()))
+            reply.usage = meter.record()
 
-    def structured(self, messages: Sequence[BaseMessage], schema: type[T], *,
-                   purpose: LlmPurpose = "extraction") -> T:
-        """A validated ``schema`` instance, after at most one repair round; else StructuredOutputError."""
+    def astream(self, messages: Sequence[BaseMessage], *, purpose: LlmPurpose = "chat",
+                **kwargs: Any) -> StreamReply[AsyncIterator[str]]:
+        reply: StreamReply[AsyncIterator[str]] = StreamReply(_empty())
+        reply.chunks = self._astream(reply, _sanitize(messages), purpose, kwargs)
+        return reply
+
+    async def _astream(self, reply: StreamReply[AsyncIterator[str]], payload: list[BaseMessage], purpose: LlmPurpose,
+                       kwargs: dict[str, Any]) -> AsyncIterator[str]:
+        model = self.model(purpose)
+        meter = _Meter(self, purpose)
+        try:
+            first: BaseMessageChunk | None = None
+            iterator: AsyncIterator[BaseMessageChunk] = _empty()
+            async for attempt in llm_async_retrying(self.retry_attempts, self.retry_budget_s):
+                with attempt:
+                    meter.attempts += 1
+                    iterator = model.astream(payload, **kwargs)
+                    first = await anext(iterator, None)
+            if first is not None and (text := meter.chunk_text(first)):
+                yield text
+            async for chunk in iterator:
+                if text := meter.chunk_text(chunk):
+                    yield text
+            meter.ok = True
+        finally:
+            reply.usage = meter.record()
+
+    # --- structured output ---------------------------------------------------------------------
+    def structured(self, messages: Sequence[BaseMessage], schema: type[T], *, purpose: LlmPurpose = "extraction",
+                   validator: Validator[T] | None = None) -> Structured[T]:
+        """A ``schema`` instance that validates (and passes ``validator``, e.g. the verifier), after at most one
+        repair round that shows the model what failed; else :class:`StructuredOutputError` for the fallback."""
         model = self.model(purpose)
         runnable: Any = None
         kwargs: dict[str, Any] = {}
@@ -157,12 +285,38 @@ class LlmGateway:
         else:
             kwargs = so.request_kwargs(self.structured_mode, schema, dict(getattr(model, "extra_body", None) or {}))
         conversation = list(messages)
-        error = ""
-        raw = ""
-        for _round in range(2):
-            answer = self.invoke(conversation, purpose=purpose, runnable=runnable, **kwargs)
-            raw, parsed, error = so.parse(schema, answer)
-            if parsed is not None:
-                return parsed  # type: ignore[return-value]
-            conversation += [AIMessage(content=raw or "(empty)"), HumanMessage(content=so.REPAIR_PROMPT.format(error=error))]
-        raise so.StructuredOutputError(schema, raw, error or "unknown")
+        calls: list[LlmCallRecord] = []
+        error, raw = "", ""
+        failures: list[str] = []
+        value: T | None = None
+        for round_ in range(2):
+            reply = self.invoke(conversation, purpose=purpose, runnable=runnable, **kwargs)
+            calls.append(reply.usage)
+            raw, parsed, parse_error = so.parse(schema, reply.message)
+            if parsed is None:
+                error, failures = parse_error or "unknown", []
+                feedback = so.REPAIR_PROMPT.format(error=error)
+            else:
+                value = parsed  # type: ignore[assignment]
+                check = validator(value) if validator is not None else Verification()  # type: ignore[arg-type]
+                if check.ok:
+                    return Structured(value, tuple(calls), repaired=round_ > 0)  # type: ignore[arg-type]
+                error, failures = "the answer failed verification", [str(f) for f in check.failures]
+                feedback = so.VERIFY_PROMPT.format(failures=check.feedback())
+            conversation += [AIMessage(content=raw or "(empty)"), HumanMessage(content=feedback)]
+        raise so.StructuredOutputError(schema, raw, error, failures=failures, last_value=value, calls=tuple(calls))
+
+    def checked(self, messages: Sequence[BaseMessage], schema: type[T], *, fallback: Callable[[], T],
+                validator: Validator[T] | None = None, purpose: LlmPurpose = "extraction") -> Checked[T]:
+        """The design rule in one call: the model answers, code verifies, one repair round, else the
+        deterministic ``fallback`` (flagged). Transport failures after retries still raise."""
+        try:
+            result = self.structured(messages, schema, purpose=purpose, validator=validator)
+        except so.StructuredOutputError as exc:
+            return Checked(fallback(), "fallback", tuple(exc.failures or [exc.error]), exc.calls)
+        return Checked(result.value, "llm", (), result.calls)
+
+
+async def _empty() -> AsyncIterator[Any]:
+    return
+    yield  # an async generator that yields nothing

@@ -78,19 +78,20 @@ def measure_throughput(gateway: LlmGateway, *, prompt_words: int = 300, generate
     filler = " ".join(["supply"] * prompt_words)
     started = time.perf_counter()
     # max_tokens=1: the call's latency is (almost) all prompt processing.
-    gateway.invoke([HumanMessage(content=f"{salt}A. Reply with OK. {filler}")], purpose="chat",
-                   extra_body={"max_tokens": 1})
-    prompt_record = gateway.ledger.records[-1]
+    prompt_record = gateway.invoke([HumanMessage(content=f"{salt}A. Reply with OK. {filler}")], purpose="chat",
+                                   extra_body={"max_tokens": 1}).usage
     prompt_rate = prompt_record.prompt_tokens / max(time.perf_counter() - started, 1e-6)
 
     started = time.perf_counter()
     first_token_at = None
     request = [HumanMessage(content=f"{salt}B. Write a long story about: {filler}")]
-    for _text in gateway.stream(request, extra_body={"max_tokens": generate_tokens}):
+    reply = gateway.stream(request, extra_body={"max_tokens": generate_tokens})
+    for _text in reply:
         if first_token_at is None:
             first_token_at = time.perf_counter()
     ended = time.perf_counter()
-    stream_record = gateway.ledger.records[-1]
+    stream_record = reply.usage
+    assert stream_record is not None
     first_token_at = first_token_at or ended
     return {
         "prompt_tokens": prompt_record.prompt_tokens,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage
@@ -21,16 +22,28 @@ REPAIR_PROMPT = (
     "Your previous answer was not valid for the required JSON schema:\n{error}\n"
     "Answer again with one corrected JSON object and nothing else."
 )
+VERIFY_PROMPT = (
+    "Your previous answer was checked against the source and the computed facts, and this failed:\n{failures}\n"
+    "Answer again with one corrected JSON object: quote only text that occurs in the document, use only the "
+    "given figures, or leave a field empty when you are not sure."
+)
 
 
 class StructuredOutputError(KamError):
+    """No valid (or no verified) answer after the repair round; ``last_value`` is the last one that parsed."""
+
     status_code = 502
 
-    def __init__(self, schema: type[BaseModel], raw: str, error: str) -> None:
-        super().__init__(f"model output did not validate as {schema.__name__}: {error}")
+    def __init__(self, schema: type[BaseModel], raw: str, error: str, *, failures: Sequence[str] = (),
+                 last_value: BaseModel | None = None, calls: tuple[Any, ...] = ()) -> None:
+        detail = f"{error}: {'; '.join(failures)}" if failures else error
+        super().__init__(f"model output did not validate as {schema.__name__}: {detail}", details=list(failures))
         self.schema = schema
         self.raw = raw
         self.error = error
+        self.failures = list(failures)
+        self.last_value = last_value
+        self.calls = calls
 
 
 def request_kwargs(mode: StructuredMode, schema: type[BaseModel], base_extra_body: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,5 @@
+"""``python -m api.cli`` is ``kam``."""
+
+from api.cli import app
+
+app()

@@ -1,0 +1,82 @@
+"""Score an agent against its golden set."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from api.cli.common import app, console, err_console, fail, reported_errors
+from core.settings import get_settings
+
+
+@app.command("eval")
+def eval_cmd(
+    agent: Annotated[str, typer.Option(help="retrieval | contractnli | nda_facts | nda_review | account_brief | "
+                                            "escalation_drafter | chat")] = "retrieval",
+    model: Annotated[str | None, typer.Option(help="LLM model name (LLM suites).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (LLM suites).")] = None,
+    cassette: Annotated[str, typer.Option(help="LLM suites: off (live), replay (recorded, offline) or record.")
+                        ] = "off",
+    split: Annotated[str, typer.Option(help="Cases: all, dev (for tuning) or holdout (unseen while tuning).")] = "all",
+    concurrency: Annotated[int, typer.Option(min=1, max=16, help="Cases run at once.")] = 2,
+    update_baseline: Annotated[bool, typer.Option(help="Write this run's metrics as the new baseline.")] = False,
+) -> None:
+    """Score an agent against its golden set; exits 1 when a metric regressed beyond the baseline tolerance."""
+    from rich.progress import Progress
+
+    from evals.registry import DETERMINISTIC, LLM, PLANNED, build_suite
+    from evals.runner import run_eval, write_baseline
+
+    if model:
+        os.environ["KAM_LLM_MODEL"] = model
+    if base_url:
+        os.environ["KAM_LLM_BASE_URL"] = base_url
+    get_settings.cache_clear()
+    if cassette not in ("off", "replay", "record"):
+        fail("--cassette must be off, replay or record")
+    if split not in ("all", "dev", "holdout"):
+        fail("--split must be all, dev or holdout")
+    if update_baseline and (split != "all" or cassette == "replay"):
+        fail("--update-baseline needs a live run over all cases (--split all, --cassette off or record)")
+    if agent not in (*DETERMINISTIC, *LLM):
+        known = ", ".join([*DETERMINISTIC, *LLM, *PLANNED])
+        reason = f"{PLANNED[agent]} is not built yet, so it has no eval suite" if agent in PLANNED else "unknown agent"
+        fail(f"{agent}: {reason} (agents: {known})")
+    settings = get_settings()
+    with reported_errors():
+        try:
+            suite = build_suite(agent, settings.data_dir / "evals" / "work" / agent, settings, cassette)  # type: ignore[arg-type]
+        except (FileNotFoundError, ValueError) as exc:
+            fail(str(exc))
+        try:
+            cases = [c for c in suite.cases() if split == "all" or c.split == split]
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task(f"eval {agent}", total=len(cases))
+                run = run_eval(agent, suite, settings.data_dir / "evals", concurrency=concurrency, cases=cases,
+                               on_case=lambda _r: progress.advance(task), split=split,
+                               compare_baseline=cassette != "replay")
+        finally:
+            suite.close()
+    table = Table(title=f"{agent} ({split}): {len(run.results)} cases in {run.wall_s:.1f}s")
+    for column in ("metric", "value", "trivial baseline", "committed baseline"):
+        table.add_column(column)
+    base = run.baseline_metrics
+    for name, value in sorted(run.metrics.items()):
+        trivial = run.trivial.get(name)
+        table.add_row(name, f"{value:.4f}", "–" if trivial is None else f"{trivial:.4f}",
+                      f"{base[name].value:.4f}" if name in base else "–")
+    console.print(table)
+    console.print(f"report: {run.out_dir / 'report.md'}")
+    if cassette == "replay":
+        console.print("replayed answers: not compared with the baseline (a replay checks parsing, it measures nothing)")
+        return
+    if update_baseline:
+        console.print(f"baseline written: {write_baseline(run)}")
+        return
+    if run.regressions:
+        for r in run.regressions:
+            err_console.print(f"[bold red]regression[/] {r}")
+        raise typer.Exit(code=1)

@@ -1,0 +1,42 @@
+"""Upload a document into the knowledge store.
+
+A plain ``def`` route: FastAPI runs it in its thread pool, so parsing, embedding and writing never hold
+the event loop (liveness probes and chat streams keep being answered while a large file is ingested)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, UploadFile
+
+from api.deps import PrincipalDep, RetrieverDep
+from api.schemas import DocumentIngested
+from core import access
+from knowledge.extract import MAX_BYTES, SUPPORTED_SUFFIXES, RejectedDocument
+from knowledge.ingest import Ingestor, IngestReport
+
+router = APIRouter(tags=["documents"])
+
+
+@router.post("/documents", status_code=201, response_model=DocumentIngested,
+             responses={422: {"description": "the document was rejected; the reason is in detail"}})
+def upload_document(
+    retriever: RetrieverDep, principal: PrincipalDep,
+    file: Annotated[UploadFile, File(description=f"One of {', '.join(SUPPORTED_SUFFIXES)}")],
+    account_id: Annotated[str | None, Form(max_length=64)] = None,
+    doc_type: Annotated[Literal["contract", "note", "mail", "document"] | None, Form()] = None,
+) -> DocumentIngested:
+    """Upload and ingest a document; a rejected document answers 422 with the reason and stores nothing."""
+    if account_id:
+        access.require_account(principal, account_id)
+    data = file.file.read(MAX_BYTES + 1)
+    name = file.filename or "upload"
+    report = IngestReport()
+    doc_id = Ingestor(retriever.store).ingest_bytes(
+        data, name, doc_id=f"upload/{account_id or 'shared'}/{name}", source=f"upload:{account_id or ''}/{name}",
+        account_id=account_id or "", report=report, doc_type=doc_type)
+    if doc_id is None:
+        raise RejectedDocument(report.rejected[0])
+    status: Literal["added", "updated", "unchanged"] = (
+        "unchanged" if report.skipped else "updated" if report.updated else "added")
+    return DocumentIngested(doc_id=doc_id, status=status, chunks=report.chunks)

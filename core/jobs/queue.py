@@ -1,0 +1,202 @@
+"""The job table's operations; every state change is one guarded UPDATE, so workers in several threads or
+processes never run the same job at once (SQLite and PostgreSQL alike)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.access import Principal
+from core.db import models
+from core.db.session import session_scope
+from core.errors import InvalidInput, KamError, NotFound
+
+MAX_BACKOFF_S = 300.0
+
+
+class PermanentJobError(KamError):
+    """The job cannot succeed by trying again (bad input); it fails at once."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class JobRecord(BaseModel):
+    id: str
+    kind: str
+    idempotency_key: str | None
+    status: str
+    payload: dict[str, Any]
+    principal: Principal
+    result: dict[str, Any] | None
+    error: str | None
+    attempts: int
+    max_attempts: int
+    created_at: datetime
+    updated_at: datetime
+    available_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    lease_owner: str | None
+    lease_until: datetime | None
+
+    @classmethod
+    def of(cls, row: models.Job) -> JobRecord:
+        return cls(id=row.id, kind=row.kind, idempotency_key=row.idempotency_key, status=row.status,
+                   payload=json.loads(row.payload), principal=Principal.model_validate_json(row.principal),
+                   result=json.loads(row.result) if row.result else None, error=row.error, attempts=row.attempts,
+                   max_attempts=row.max_attempts, created_at=row.created_at, updated_at=row.updated_at,
+                   available_at=row.available_at, started_at=row.started_at, finished_at=row.finished_at,
+                   lease_owner=row.lease_owner, lease_until=row.lease_until)
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(and_(models.Job.status == "queued", models.Job.available_at <= now),
+               and_(models.Job.status == "running", models.Job.lease_until < now,
+                    models.Job.attempts < models.Job.max_attempts))
+
+
+class JobQueue:
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with session_scope(self.database_url) as session:
+            yield session
+
+    # --- producers -----------------------------------------------------------------------------
+    def enqueue(self, kind: str, payload: dict[str, Any], principal: Principal, *, key: str | None = None,
+                max_attempts: int = 3) -> tuple[JobRecord, bool]:
+        """(job, created): with a key already used, the existing job comes back and nothing is queued."""
+        if max_attempts < 1:
+            raise InvalidInput("max_attempts must be at least 1")
+        if key is not None and (existing := self.by_key(key)) is not None:
+            return existing, False
+        now = utcnow()
+        row = models.Job(id=str(uuid.uuid4()), kind=kind, idempotency_key=key, status="queued",
+                         payload=json.dumps(payload, ensure_ascii=False, default=str),
+                         principal=principal.model_dump_json(), attempts=0, max_attempts=max_attempts,
+                         created_at=now, updated_at=now, available_at=now)
+        try:
+            with self._session() as session:
+                session.add(row)
+        except IntegrityError:  # the same key enqueued concurrently: the other one won
+            existing = self.by_key(key) if key else None
+            if existing is None:
+                raise
+            return existing, False
+        return self.get(row.id), True
+
+    # --- workers -------------------------------------------------------------------------------
+    def claim(self, worker_id: str, *, kinds: Sequence[str] | None = None, lease_s: float = 60.0) -> JobRecord | None:
+        """The oldest claimable job (queued, or running under an expired lease), now leased to ``worker_id``."""
+        now = utcnow()
+        self._fail_exhausted(now)
+        with self._session() as session:
+            query = select(models.Job.id).where(_claimable(now))
+            if kinds is not None:
+                query = query.where(models.Job.kind.in_(list(kinds)))
+            candidates = list(session.execute(query.order_by(models.Job.available_at, models.Job.created_at)
+                                              .limit(8)).scalars())
+            for job_id in candidates:
+                claimed = session.execute(
+                    update(models.Job).where(models.Job.id == job_id, _claimable(now)).values(
+                        status="running", lease_owner=worker_id, lease_until=now + timedelta(seconds=lease_s),
+                        attempts=models.Job.attempts + 1, updated_at=now,
+                        started_at=func.coalesce(models.Job.started_at, now)))
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    session.commit()
+                    return JobRecord.of(session.get(models.Job, job_id))  # type: ignore[arg-type]
+        return None
+
+    def _fail_exhausted(self, now: datetime) -> None:
+        """A job whose worker died on its last attempt will not be claimed again: record why it failed."""
+        with self._session() as session:
+            session.execute(update(models.Job).where(
+                models.Job.status == "running", models.Job.lease_until < now,
+                models.Job.attempts >= models.Job.max_attempts).values(
+                status="failed", finished_at=now, updated_at=now, lease_owner=None, lease_until=None,
+                error=func.coalesce(models.Job.error, "") + "worker stopped during the last attempt (lease expired)"))
+
+    def heartbeat(self, job_id: str, worker_id: str, *, lease_s: float = 60.0) -> bool:
+        """Extend the lease; False when the job is no longer this worker's (it was reclaimed)."""
+        now = utcnow()
+        with self._session() as session:
+            result = session.execute(update(models.Job).where(
+                models.Job.id == job_id, models.Job.lease_owner == worker_id, models.Job.status == "running"
+            ).values(lease_until=now + timedelta(seconds=lease_s), updated_at=now))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def complete(self, job_id: str, worker_id: str, result: dict[str, Any] | None) -> bool:
+        now = utcnow()
+        with self._session() as session:
+            done = session.execute(update(models.Job).where(
+                models.Job.id == job_id, models.Job.lease_owner == worker_id, models.Job.status == "running"
+            ).values(status="succeeded", result=json.dumps(result or {}, ensure_ascii=False, default=str),
+                     error=None, finished_at=now, updated_at=now, lease_owner=None, lease_until=None))
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def fail(self, job_id: str, worker_id: str, error: str, *, permanent: bool = False) -> bool:
+        """Record the error; queue the job again after a backoff unless attempts are used up or it is permanent."""
+        now = utcnow()
+        with self._session() as session:
+            row = session.get(models.Job, job_id)
+            if row is None or row.lease_owner != worker_id or row.status != "running":
+                return False
+            retry = not permanent and row.attempts < row.max_attempts
+            row.error = error[:4000]
+            row.updated_at = now
+            row.lease_owner, row.lease_until = None, None
+            if retry:
+                row.status = "queued"
+                row.available_at = now + timedelta(seconds=min(2.0 ** row.attempts, MAX_BACKOFF_S))
+            else:
+                row.status, row.finished_at = "failed", now
+            return True
+
+    # --- operators -----------------------------------------------------------------------------
+    def get(self, job_id: str) -> JobRecord:
+        with self._session() as session:
+            row = session.get(models.Job, job_id)
+            if row is None:
+                raise NotFound(f"job {job_id!r} not found")
+            return JobRecord.of(row)
+
+    def by_key(self, key: str) -> JobRecord | None:
+        with self._session() as session:
+            row = session.execute(select(models.Job).where(models.Job.idempotency_key == key)).scalar_one_or_none()
+            return JobRecord.of(row) if row else None
+
+    def list(self, *, status: str | None = None, kind: str | None = None, limit: int = 50) -> list[JobRecord]:
+        with self._session() as session:
+            query = select(models.Job)
+            if status:
+                query = query.where(models.Job.status == status)
+            if kind:
+                query = query.where(models.Job.kind == kind)
+            rows = session.execute(query.order_by(models.Job.created_at.desc()).limit(limit)).scalars()
+            return [JobRecord.of(r) for r in rows]
+
+    def retry(self, job_id: str) -> JobRecord:
+        """Queue a failed job again with a fresh set of attempts (its last error stays until it runs)."""
+        now = utcnow()
+        with self._session() as session:
+            row = session.get(models.Job, job_id)
+            if row is None:
+                raise NotFound(f"job {job_id!r} not found")
+            if row.status != "failed":
+                raise InvalidInput(f"job {job_id} is {row.status}; only failed jobs can be retried")
+            row.status, row.attempts, row.available_at, row.updated_at = "queued", 0, now, now
+            row.finished_at = None
+        return self.get(job_id)

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Start the local services the test suite talks to, when they are not running: PostgreSQL on 127.0.0.1:5432
+# (trust auth for local connections, as the tests connect as postgres without a password).
+# The embedded default needs none of this; only tests/test_postgres.py does.
+set -euo pipefail
+
+pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing PostgreSQL (Debian package) ..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    version="$(ls /etc/postgresql | sort -n | tail -1)"
+    hba="/etc/postgresql/$version/main/pg_hba.conf"
+    # a throwaway test server on loopback: trust local connections (never do this on a shared host)
+    sed -i -E 's/^(host\s+all\s+all\s+127\.0\.0\.1\/32\s+)\S+/\1trust/; s/^(local\s+all\s+postgres\s+)\S+/\1trust/' "$hba"
+  else
+    echo "error: PostgreSQL is not installed and cannot be installed here (need root and apt-get)" >&2
+    exit 1
+  fi
+fi
+if ! pg_ready; then
+  echo "starting PostgreSQL ..."
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -n | tail -1)" main start
+  for _ in $(seq 1 50); do pg_ready && break; sleep 0.2; done
+fi
+pg_ready || { echo "error: PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1; }

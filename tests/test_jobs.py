@@ -1,0 +1,150 @@
+"""Durable jobs: stored before they are queued, leased, retried, taken over when a worker dies."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from core.access import Principal
+from core.jobs import JobQueue, JobWorker
+from core.jobs.queue import utcnow
+from core.settings import Settings
+from tests import job_handlers
+
+ROOT = Path(__file__).parents[1]
+KAM = Principal(user_id="U-KAM-001", role="kam", account_ids=frozenset({"A-00001"}))
+
+
+@pytest.fixture()
+def queue(db_url: str) -> JobQueue:
+    return JobQueue(db_url)
+
+
+def test_enqueue_stores_the_input_and_is_idempotent_by_key(queue: JobQueue) -> None:
+    job, created = queue.enqueue("test.flaky", {"fail_times": 0}, KAM, key="brief:A-00001:2026-12-02")
+    again, created_again = queue.enqueue("test.flaky", {"fail_times": 9}, KAM, key="brief:A-00001:2026-12-02")
+    assert created and not created_again and again.id == job.id and again.payload == {"fail_times": 0}
+    stored = queue.get(job.id)
+    assert stored.status == "queued" and stored.principal == KAM and stored.attempts == 0
+
+
+def test_a_claimed_job_is_leased_to_one_worker(queue: JobQueue) -> None:
+    job, _ = queue.enqueue("test.flaky", {}, KAM)
+    first = queue.claim("w1", lease_s=30)
+    assert first is not None and first.id == job.id and first.lease_owner == "w1" and first.attempts == 1
+    assert queue.claim("w2", lease_s=30) is None  # leased: nobody else may take it
+    assert queue.heartbeat(job.id, "w1") and not queue.heartbeat(job.id, "w2")
+    assert not queue.complete(job.id, "w2", {"x": 1})  # only the lease holder can finish it
+    assert queue.complete(job.id, "w1", {"x": 1}) and queue.get(job.id).result == {"x": 1}
+
+
+def test_an_expired_lease_is_taken_over(queue: JobQueue, monkeypatch: pytest.MonkeyPatch) -> None:
+    job, _ = queue.enqueue("test.flaky", {}, KAM)
+    assert queue.claim("dead-worker", lease_s=30) is not None
+    later = utcnow() + timedelta(seconds=31)
+    monkeypatch.setattr("core.jobs.queue.utcnow", lambda: later)
+    taken = queue.claim("w2", lease_s=30)
+    assert taken is not None and taken.id == job.id and taken.attempts == 2 and taken.lease_owner == "w2"
+    assert not queue.complete(job.id, "dead-worker", {})  # the old worker lost it
+
+
+def test_failures_are_retried_with_backoff_then_recorded(queue: JobQueue, monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = JobWorker(queue, job_handlers.HANDLERS, worker_id="w", lease_s=30)
+    job, _ = queue.enqueue("test.flaky", {"fail_times": 5}, KAM, max_attempts=2)
+    worker.run_once()
+    retried = queue.get(job.id)
+    assert retried.status == "queued" and "attempt 1" in (retried.error or "") and retried.available_at > utcnow()
+    assert worker.run_once() is None  # not before the backoff is over
+    monkeypatch.setattr("core.jobs.queue.utcnow", lambda: retried.available_at + timedelta(seconds=1))
+    worker.run_once()
+    failed = queue.get(job.id)
+    assert failed.status == "failed" and failed.attempts == 2 and "attempt 2" in (failed.error or "")
+    queue.retry(job.id)
+    assert queue.get(job.id).status == "queued" and queue.get(job.id).attempts == 0
+
+
+def test_bad_input_fails_at_once_and_success_records_the_result(queue: JobQueue, tmp_path: Path) -> None:
+    worker = JobWorker(queue, job_handlers.HANDLERS, worker_id="w", lease_s=30)
+    bad, _ = queue.enqueue("test.bad_input", {}, KAM)
+    worker.run_once()
+    assert queue.get(bad.id).status == "failed" and queue.get(bad.id).attempts == 1
+    assert queue.get(bad.id).error == "the upload is not a PDF"
+    good, _ = queue.enqueue("test.sleepy", {"dir": str(tmp_path), "seconds": 0}, KAM)
+    worker.run_once()
+    done = queue.get(good.id)
+    assert done.status == "succeeded" and done.result == {"attempt": 1, "acted_for": "U-KAM-001"}
+    assert done.finished_at is not None and done.lease_owner is None
+
+
+def _worker_process(settings: Settings, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "KAM_DATA_DIR": str(settings.data_dir), "KAM_JOB_MODULES": '["tests.job_handlers"]',
+           "KAM_JOB_LEASE_S": "3", "KAM_JOB_POLL_S": "0.2", "KAM_LLM_AUTOSTART": "false", **extra_env}
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "jobs", "work"], cwd=ROOT, env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_a_job_survives_its_worker_being_killed(settings: Settings, queue: JobQueue, tmp_path: Path) -> None:
+    """A real process kill (SIGKILL, no clean-up) in the middle of a job; a second worker takes it over
+    once the lease has run out and finishes it."""
+    marks = tmp_path / "marks"
+    job, _ = queue.enqueue("test.sleepy", {"dir": str(marks), "seconds": 120}, KAM)
+    first = _worker_process(settings, {})
+    try:
+        _wait(lambda: (marks / "started-1").exists())
+        assert queue.get(job.id).status == "running"
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    second = _worker_process(settings, {})
+    try:
+        _wait(lambda: queue.get(job.id).status == "succeeded")
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=20)
+    done = queue.get(job.id)
+    assert done.attempts == 2 and done.result == {"attempt": 2, "acted_for": "U-KAM-001"}
+    assert (marks / "started-2").read_text() == "U-KAM-001"
+
+
+def test_cli_lists_shows_and_retries_jobs(settings: Settings, queue: JobQueue) -> None:
+    from api.cli import app
+
+    job, _ = queue.enqueue("test.bad_input", {"file": "x.pdf"}, KAM)
+    JobWorker(queue, job_handlers.HANDLERS, worker_id="w").run_once()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["jobs", "list", "--json"])
+    assert listed.exit_code == 0 and json.loads(listed.output)[0]["status"] == "failed"
+    shown = runner.invoke(app, ["jobs", "show", job.id])
+    assert shown.exit_code == 0 and json.loads(shown.output)["payload"] == {"file": "x.pdf"}
+    assert runner.invoke(app, ["jobs", "retry", job.id]).exit_code == 0
+    again = runner.invoke(app, ["jobs", "retry", job.id])
+    assert again.exit_code == 2 and "only failed jobs" in again.output
+    assert runner.invoke(app, ["jobs", "show", "nope"]).exit_code == 2
+
+
+def test_api_shows_a_principal_its_own_jobs(client: TestClient, demo_db: str) -> None:
+    queue = JobQueue(demo_db)
+    mine, _ = queue.enqueue("test.flaky", {}, KAM)
+    other, _ = queue.enqueue("test.flaky", {}, Principal(user_id="U-KAM-002", role="kam", account_ids=frozenset()))
+    kam = {"X-User-Id": "U-KAM-001"}
+    assert [j["id"] for j in client.get("/jobs", headers=kam).json()] == [mine.id]
+    assert client.get(f"/jobs/{other.id}", headers=kam).status_code == 404
+    assert client.get(f"/jobs/{other.id}").json()["principal"]["user_id"] == "U-KAM-002"  # the local operator
+    assert client.post(f"/jobs/{mine.id}/retry", headers=kam).status_code == 422  # queued, not failed

@@ -9,7 +9,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routers import accounts, credit, documents, health, jobs, kpis, margins, receivables, replenishment, search
+from api.routers import (
+    accounts,
+    credit,
+    documents,
+    health,
+    jobs,
+    kpis,
+    margins,
+    nda_reviews,
+    receivables,
+    replenishment,
+    search,
+)
 from api.services import open_services
 from core.errors import KamError
 from core.logging import configure_logging
@@ -37,7 +49,8 @@ def create_app() -> FastAPI:
     async def _kam_error(_request: Request, exc: KamError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code)
 
-    for module in (health, accounts, kpis, credit, margins, replenishment, receivables, documents, search, jobs):
+    for module in (health, accounts, kpis, credit, margins, replenishment, receivables, documents, search, jobs,
+                   nda_reviews):
         app.include_router(module.router)
     return app
 

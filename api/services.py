@@ -19,7 +19,7 @@ from core.llm.runtime import LlmRuntime
 from core.settings import Settings
 
 # Job kinds the service runs; agents add theirs here as they are built.
-BUILTIN_HANDLER_MODULES: tuple[str, ...] = ()
+BUILTIN_HANDLER_MODULES: tuple[str, ...] = ("agents.nda_review.jobs",)
 
 
 def job_handlers(settings: Settings) -> dict[str, Handler]:

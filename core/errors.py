@@ -26,6 +26,12 @@ class Forbidden(KamError):
     status_code = 403
 
 
+class Conflict(KamError):
+    """The request is fine but the resource is not in a state to answer it (e.g. a report not ready yet)."""
+
+    status_code = 409
+
+
 class PolicyFileError(KamError):
     status_code = 500
 

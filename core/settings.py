@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     llm_ctx: int = 8192
     llm_start_timeout_s: float = 180.0
 
+    # --- documents -----------------------------------------------------------------------------
+    document_parse_cpu_s: float = Field(20.0, gt=0, description="CPU seconds an uploaded document may take to read.")
+    document_parse_memory_mb: int = Field(1024, ge=128, description="Memory an uploaded document may take to read.")
+
     # --- API -----------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 8000

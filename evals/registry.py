@@ -6,23 +6,30 @@ from pathlib import Path
 
 from core.settings import Settings
 from evals.llm_suites import CassetteMode, NdaFactsSuite
-from evals.suites import ContractNliSuite, RetrievalSuite, Suite
+from evals.nda_suites import ContractNliClassifierSuite, NdaReviewSuite
+from evals.suites import RetrievalSuite, Suite
 
-DETERMINISTIC = ("retrieval", "contractnli")
+DETERMINISTIC = ("retrieval", "contractnli", "nda_review")  # an LLM is optional (--llm)
 LLM = ("nda_facts",)
 PLANNED = {
-    "nda_review": "the NDA review agent",
     "account_brief": "the account brief agent",
     "escalation_drafter": "the escalation drafter",
     "chat": "the chat endpoint",
 }
 
 
-def build_suite(agent: str, work_dir: Path, settings: Settings, cassette: CassetteMode) -> Suite:
+def build_suite(agent: str, work_dir: Path, settings: Settings, cassette: CassetteMode, llm_mode: str = "off") -> Suite:
     if agent == "retrieval":
         return RetrievalSuite(work_dir)
     if agent == "contractnli":
-        return ContractNliSuite(work_dir)
+        return ContractNliClassifierSuite(work_dir, settings=settings, llm_mode=llm_mode)
+    if agent == "nda_review":
+        return NdaReviewSuite(work_dir, settings=settings, llm_mode=llm_mode)
     if agent == "nda_facts":
         return NdaFactsSuite(work_dir, settings=settings, cassette=cassette)
     raise KeyError(agent)
+
+
+def baseline_name(agent: str, llm_mode: str) -> str:
+    """Each way of running a suite has its own committed baseline (``contractnli.uncertain.json``)."""
+    return agent if llm_mode == "off" else f"{agent}.{llm_mode}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -195,12 +196,22 @@ def document_folds(document_ids: list[str], folds: int = CV_FOLDS) -> dict[str, 
     return {doc_id: index % folds for index, doc_id in enumerate(sorted(document_ids, key=int))}
 
 
+class DocumentPredictor(Protocol):
+    name: str
+    fitted_on: tuple[str, ...]  # ids of the documents it was fitted on (the suite checks it never scores them)
+
+    def predict_document(self, document: dict[str, Any]) -> dict[str, tuple[str, tuple[int, ...]]]:
+        """hypothesis id -> (label, evidence span indices)."""
+        ...
+
+
 class MostFrequentLabel:
     """Each hypothesis's most frequent label among the documents it was fitted on."""
 
     name = "most frequent label per hypothesis"
 
     def __init__(self, documents: list[dict[str, Any]]) -> None:
+        self.fitted_on = tuple(str(d["id"]) for d in documents)
         counts: dict[str, dict[str, int]] = {}
         for doc in documents:
             for hypothesis, annotation in doc["annotation_sets"][0]["annotations"].items():
@@ -208,16 +219,24 @@ class MostFrequentLabel:
                 per[annotation["choice"]] = per.get(annotation["choice"], 0) + 1
         self.labels = {h: max(sorted(c), key=lambda label: c[label]) for h, c in counts.items()}
 
-    def predict(self, text: str, hypothesis_id: str, hypothesis: str) -> str:
-        return self.labels[hypothesis_id]
+    def predict_document(self, document: dict[str, Any]) -> dict[str, tuple[str, tuple[int, ...]]]:
+        return {h: (label, ()) for h, label in self.labels.items()}
+
+
+def span_overlap(predicted: tuple[int, ...], gold: list[int]) -> float:
+    """Jaccard overlap of evidence span sets."""
+    a, b = set(predicted), set(gold)
+    return len(a & b) / len(a | b) if a | b else 1.0
 
 
 class ContractNliSuite:
-    """NDA hypotheses (ContractNLI dev split, CC BY 4.0): accuracy and macro-F1, overall and per hypothesis.
+    """NDA hypotheses (ContractNLI dev split, CC BY 4.0): accuracy and macro-F1 pooled over all pairs and per
+    hypothesis, and evidence-span overlap.
 
     Anything fitted is scored in document-level cross-validation: the predictor for a document's fold is
-    fitted on the other folds only (``predictor_factory(training_documents)``). The trivial baseline is the
-    per-hypothesis majority label fitted on all documents, the strongest constant predictor there is."""
+    fitted on the other folds only (``predictor_factory(fold, training_documents)``), and the suite refuses a
+    predictor that was fitted on a document it scores. The trivial baseline is the per-hypothesis majority
+    label fitted on all documents, the strongest constant predictor there is."""
 
     name = "contractnli"
 
@@ -229,10 +248,16 @@ class ContractNliSuite:
         self.documents = {str(d["id"]): d for d in data["documents"]}
         self.hypotheses = {k: v["hypothesis"] for k, v in data["labels"].items()}
         self.folds = document_folds(list(self.documents))
-        factory = predictor_factory or MostFrequentLabel
-        self.predictors = {fold: factory([d for i, d in self.documents.items() if self.folds[i] != fold])
+        factory = predictor_factory or (lambda _fold, docs: MostFrequentLabel(docs))
+        self.predictors = {fold: factory(fold, [d for i, d in self.documents.items() if self.folds[i] != fold])
                            for fold in range(CV_FOLDS)}
+        for fold, predictor in self.predictors.items():
+            scored = {i for i, f in self.folds.items() if f == fold}
+            if scored & set(predictor.fitted_on):
+                raise EvalAborted(f"the predictor for fold {fold} was fitted on documents it would score")
         self.floor = MostFrequentLabel(list(self.documents.values()))
+        self._cache: dict[str, dict[str, tuple[str, tuple[int, ...]]]] = {}
+        self._lock = threading.Lock()
         name = getattr(self.predictors[0], "name", type(self.predictors[0]).__name__)
         self.settings = {"data": str(path), "predictor": name, "documents": len(self.documents),
                          "evaluation": f"document-level {CV_FOLDS}-fold cross-validation"}
@@ -240,17 +265,25 @@ class ContractNliSuite:
     def cases(self) -> list[Case]:
         # the whole set is external and never used for tuning: it counts as holdout
         return [Case(f"cnli-{doc_id}-{h}", {"document_id": doc_id, "hypothesis_id": h},
-                     {"label": doc["annotation_sets"][0]["annotations"][h]["choice"]},
+                     {"label": doc["annotation_sets"][0]["annotations"][h]["choice"],
+                      "spans": doc["annotation_sets"][0]["annotations"][h]["spans"]},
                      {"hypothesis": h, "fold": self.folds[doc_id]}, "holdout")
                 for doc_id, doc in self.documents.items() for h in sorted(self.hypotheses)]
 
+    def _predictions(self, doc_id: str) -> dict[str, tuple[str, tuple[int, ...]]]:
+        with self._lock:  # one document's hypotheses are predicted together, once
+            if doc_id not in self._cache:
+                self._cache[doc_id] = self.predictors[self.folds[doc_id]].predict_document(self.documents[doc_id])
+            return self._cache[doc_id]
+
     def run_case(self, case: Case) -> CaseResult:
-        doc_id = case.inputs["document_id"]
-        hypothesis_id = case.inputs["hypothesis_id"]
-        predictor = self.predictors[self.folds[doc_id]]  # never fitted on this document
-        label = predictor.predict(self.documents[doc_id]["text"], hypothesis_id, self.hypotheses[hypothesis_id])
+        label, evidence = self._predictions(case.inputs["document_id"])[case.inputs["hypothesis_id"]]
         correct = label == case.expected["label"]
-        return CaseResult(case.id, correct, {"correct": float(correct)}, {"label": label}, case.expected, case.tags)
+        metrics = {"correct": float(correct)}
+        if label != "NotMentioned" and case.expected["label"] != "NotMentioned":
+            metrics["span_overlap"] = span_overlap(evidence, case.expected["spans"])
+        return CaseResult(case.id, correct, metrics, {"label": label, "spans": list(evidence)}, case.expected,
+                          case.tags)
 
     @staticmethod
     def _scores(results: list[CaseResult], predicted: list[str]) -> dict[str, float]:
@@ -266,7 +299,11 @@ class ContractNliSuite:
         return metrics
 
     def aggregate(self, results: list[CaseResult]) -> dict[str, float]:
-        return self._scores(results, [(r.output or {}).get("label", "<error>") for r in results])
+        metrics = self._scores(results, [(r.output or {}).get("label", "<error>") for r in results])
+        overlaps = [r.metrics["span_overlap"] for r in results if "span_overlap" in r.metrics]
+        if overlaps:
+            metrics["evidence.span_overlap"] = round(mean(overlaps), 4)
+        return metrics
 
     def trivial(self, results: list[CaseResult]) -> dict[str, float]:
         return self._scores(results, [self.floor.labels[r.tags["hypothesis"]] for r in results])

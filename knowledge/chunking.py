@@ -14,10 +14,59 @@ from itertools import pairwise
 MAX_CHUNK_CHARS = 1500
 
 CLAUSE_START = re.compile(
-    r"^(?P<number>§\s*\d+[a-z]?|(?:Art(?:icle|ikel)?|Section|Clause|Ziffer|Abschnitt)\s+\d+(?:\.\d+)*"
-    r"|\d{1,2}(?:\.\d{1,2})*\.)\s+(?P<heading>[A-ZÄÖÜ][^\n]{1,120}?)(?:\.\s|\.$|:\s|$)",
+    r"^(?P<number>§\s*\d+[a-z]?|(?i:Art(?:icle|ikel)?|Section|Clause|Ziffer|Abschnitt)\s+\d+(?:\.\d+)*"
+    r"|\d{1,2}(?:\.\d{1,2})*\.)\s+(?:[–—-]\s+)?(?P<heading>[A-ZÄÖÜ„\"][^\n]*)",
     re.MULTILINE,
 )
+HEADING_END = re.compile(r"\.\s|\.$|:\s|$")
+MAX_HEADING_CHARS = 120
+
+
+def _heading(line: str) -> str:
+    """The clause's title: up to its first full stop or colon (a numbered paragraph without a title gives
+    the start of its first sentence)."""
+    match = HEADING_END.search(line)
+    heading = line[: match.start()] if match else line
+    return heading.strip()[:MAX_HEADING_CHARS]
+
+
+def _style(number: str) -> str:
+    """How a clause number is written: "§", "ziffer", "article", … or "plain" (1., 2.3.)."""
+    word = re.match(r"[^\d\s]+", number)
+    return word.group(0).lower().rstrip(".") if word else "plain"
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A numbered clause (or the preamble before the first one) as offsets into the text."""
+
+    number: str | None  # "§6", "7", "Article3"; None for the preamble
+    heading: str
+    start: int
+    end: int
+
+
+def clauses(text: str) -> list[Clause]:
+    """The preamble and every numbered clause, whole (not split for embedding); [] if the text has fewer
+    than two numbered clauses."""
+    matches = list(CLAUSE_START.finditer(text))
+    # one numbering style makes the clauses; lines numbered otherwise (a numbered list of the parties
+    # before "§ 1", items inside a clause) belong to the clause they stand in
+    styles = [_style(m["number"]) for m in matches]
+    if styles:
+        dominant = max(dict.fromkeys(styles), key=styles.count)
+        matches = [m for m, style in zip(matches, styles, strict=True) if style == dominant]
+    if len(matches) < 2:
+        return []
+    found: list[Clause] = []
+    preamble_start, preamble_end = _trimmed(text, 0, matches[0].start())
+    if preamble_end > preamble_start:
+        found.append(Clause(None, "preamble", preamble_start, preamble_end))
+    bounds = [m.start() for m in matches] + [len(text)]
+    for match, (start, next_start) in zip(matches, pairwise(bounds), strict=True):
+        start, end = _trimmed(text, start, next_start)
+        found.append(Clause(_clause_key(match["number"]), _heading(match["heading"]), start, end))
+    return found
 
 
 @dataclass(frozen=True)
@@ -63,26 +112,22 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def chunk_contract(doc_id: str, text: str) -> list[Chunk]:
-    matches = list(CLAUSE_START.finditer(text))
-    if len(matches) < 2:  # not a numbered contract: fall back to plain chunking
+    parts = clauses(text)
+    if not parts:  # not a numbered contract: fall back to plain chunking
         return chunk_plain(doc_id, text)
     chunks: list[Chunk] = []
     used: set[str] = set()
-    bounds = [(m.start(), m) for m in matches] + [(len(text), None)]
-    preamble_start, preamble_end = _trimmed(text, 0, matches[0].start())
-    if preamble_end - preamble_start > 0:
-        chunks.append(Chunk(f"{doc_id}#preamble", doc_id, 0, text[preamble_start:preamble_end],
-                            preamble_start, preamble_end, None, "preamble"))
-    for (clause_start, match), (next_start, _) in pairwise(bounds):
-        assert match is not None
-        number = _clause_key(match["number"])
+    for clause in parts:
+        if clause.number is None:
+            chunks.append(Chunk(f"{doc_id}#preamble", doc_id, 0, text[clause.start:clause.end], clause.start,
+                                clause.end, None, "preamble"))
+            continue
+        number, heading = clause.number, clause.heading
         key = number
         while key in used:
             key += "'"
         used.add(key)
-        heading = match["heading"].strip()[:120]
-        start, end = _trimmed(text, clause_start, next_start)
-        spans = _split_long(text[start:end], start)
+        spans = _split_long(text[clause.start:clause.end], clause.start)
         for part, (s, e) in enumerate(spans, start=1):
             s, e = _trimmed(text, s, e)
             suffix = f"/{part}" if len(spans) > 1 else ""

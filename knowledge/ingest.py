@@ -18,14 +18,19 @@ from sqlalchemy.orm import Session
 from core.db import models
 from knowledge.chunking import Chunk, chunk_contract, chunk_plain
 from knowledge.embeddings import get_encoder
-from knowledge.extract import SUPPORTED_SUFFIXES, RejectedDocument, extract
+from knowledge.extract import (
+    SUPPORTED_SUFFIXES,
+    ExtractedDocument,
+    RejectedDocument,
+    extract,
+    extract_sandboxed,
+    guess_language,
+)
 from knowledge.store import DocumentRecord, KnowledgeStore
 
 CRM_SOURCE = "crm:interactions"
 ACCOUNT_DIR = re.compile(r"^A-\d{3,}$")
 CONTRACT_SUBTYPES = {"framework_contract", "nda", "quality_agreement", "contract"}
-GERMAN_HINTS = re.compile(r"\b(der|die|das|und|ist|nicht|mit|für|wir|sie|bei|vertrag)\b|[äöüß]", re.IGNORECASE)
-ENGLISH_HINTS = re.compile(r"\b(the|and|is|not|with|for|we|you|shall|agreement|of)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -45,16 +50,14 @@ class IngestReport:
 Progress = Callable[[str], None]
 
 
-def guess_language(text: str) -> str:
-    return "de" if len(GERMAN_HINTS.findall(text)) >= len(ENGLISH_HINTS.findall(text)) else "en"
-
-
 def classify(path: Path) -> tuple[str, str]:
     """(doc_type, doc_subtype) from the file name."""
     suffix = path.suffix.lower()
     stem = path.stem.lower()
     if suffix == ".eml":
         return "mail", "eml"
+    if suffix == ".docx" and ("nda" in stem or "vertrag" in stem or "agreement" in stem or "contract" in stem):
+        return "contract", "nda" if "nda" in stem else "contract"
     for subtype in ("framework_contract", "nda", "quality_agreement"):
         if subtype in stem:
             return "contract", subtype
@@ -92,18 +95,24 @@ class Ingestor:
 
     # --- files ---------------------------------------------------------------------------------
     def ingest_bytes(self, data: bytes, name: str, *, doc_id: str, source: str, account_id: str,
-                     report: IngestReport, doc_type: str | None = None) -> str | None:
-        """Ingest one document; returns its doc_id, or None when rejected (reason in the report)."""
+                     report: IngestReport, doc_type: str | None = None, sandbox: tuple[float, int] | None = None,
+                     extracted: ExtractedDocument | None = None) -> str | None:
+        """Ingest one document; returns its doc_id, or None when rejected (reason in the report).
+
+        ``sandbox`` (CPU seconds, memory MB) parses in a child process with that budget (uploads from users);
+        ``extracted`` passes text a caller has already read (the NDA review)."""
         content_hash = _hash(data)
         existing = self.store.document(doc_id)
         if existing is not None and existing["content_hash"] == content_hash and existing["account_id"] == account_id:
             report.skipped += 1
             return doc_id
-        try:
-            extracted = extract(data, name)
-        except RejectedDocument as exc:
-            report.rejected.append(exc.message)
-            return None
+        if extracted is None:
+            try:
+                extracted = (extract_sandboxed(data, name, cpu_s=sandbox[0], memory_mb=sandbox[1]) if sandbox
+                             else extract(data, name))
+            except RejectedDocument as exc:
+                report.rejected.append(exc.message)
+                return None
         kind, subtype = classify(Path(name))
         if doc_type:
             kind = doc_type

@@ -5,6 +5,7 @@ Briefs, escalations and chat read this instead of re-deriving verdicts.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -58,14 +59,35 @@ def _receivables_result(account_id: str, summary: receivables.AccountReceivables
 
 
 def _nda_results(session: Session, account_ids: list[str] | None) -> dict[str, RuleResult]:
+    """An NDA still pending (no review yet) warns; a reviewed NDA whose verdict is not accept warns with the
+    review's figures. CRM and review facts, not a policy threshold: the "version" names where they come from."""
+    results: dict[str, RuleResult] = {}
     query = select(m.Contract).where(m.Contract.contract_type == "nda", m.Contract.status.in_(("pending", "draft")))
     if account_ids is not None:
         query = query.where(m.Contract.account_id.in_(account_ids))
-    # a CRM fact, not a policy threshold: the "version" names where the status comes from
-    return {c.account_id: RuleResult("nda_status", c.account_id, None, None, "warn", "crm:contracts", "count",
-                                     f"NDA {c.id} is {c.status}", {"contract_id": c.id, "status": c.status},
-                                     actions=("follow up the NDA with legal",))
-            for c in session.execute(query).scalars()}
+    for c in session.execute(query).scalars():
+        results[c.account_id] = RuleResult("nda_status", c.account_id, None, None, "warn", "crm:contracts", "count",
+                                           f"NDA {c.id} is {c.status} and not reviewed",
+                                           {"contract_id": c.id, "status": c.status},
+                                           actions=("upload the NDA for review (POST /nda-reviews)",))
+    reviews = select(m.NdaReview).where(m.NdaReview.status == "done", m.NdaReview.account_id.is_not(None)) \
+        .order_by(m.NdaReview.updated_at)
+    if account_ids is not None:
+        reviews = reviews.where(m.NdaReview.account_id.in_(account_ids))
+    for review in session.execute(reviews).scalars():  # oldest first: the newest review of an account wins
+        account_id = review.account_id or ""
+        report = json.loads(review.report or "{}")
+        findings = [f for f in report.get("findings", []) if f.get("status") != "compliant" and f.get("severity")]
+        counts = {s: sum(f["severity"] == s for f in findings) for s in ("high", "medium", "low")}
+        status: Status = "ok" if review.verdict == "accept" else "warn"
+        results[account_id] = RuleResult(
+            "nda_status", account_id, float(counts["high"] + counts["medium"]), None, status, "nda-review",
+            "count", f"NDA {review.file_name} reviewed: {review.verdict} ({counts['high']} high, {counts['medium']} "
+                     f"medium, {counts['low']} low findings)",
+            {"review_id": review.id, "verdict": review.verdict, **counts},
+            actions=(f"{'escalate to legal' if review.verdict == 'escalate' else 'negotiate'} the NDA "
+                     f"(review {review.id})",) if status == "warn" else ())
+    return results
 
 
 def health(session: Session, *, as_of: date, account_ids: list[str] | None = None, period: str | None = None,

@@ -5,11 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install.sh
-./scripts/services.sh
+./scripts/test-deps.sh
 if [ "${KAM_SKIP_LINT:-0}" != "1" ]; then
   .venv/bin/ruff check core policies knowledge agents evals api tests benchmarks
   .venv/bin/mypy
 fi
-# the PostgreSQL tests fail instead of skipping when the server is missing
-export KAM_REQUIRE_POSTGRES=1
+# the PostgreSQL and LibreOffice tests fail instead of skipping when what they need is missing
+export KAM_REQUIRE_POSTGRES=1 KAM_REQUIRE_LIBREOFFICE=1
 exec .venv/bin/python -m pytest "$@"

@@ -46,9 +46,10 @@ def _sse(text: str, finish: bool = False) -> bytes:
 class StubLlmServer:
     """Answers ``/v1/chat/completions`` from a queue of scripted replies and records every request."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, default_delay_s: float = 0.0) -> None:
         self.replies: deque[ScriptedReply] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.default_delay_s = default_delay_s  # for unscripted requests: a slow model
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -71,7 +72,8 @@ class StubLlmServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 stub.requests.append(json.loads(self.rfile.read(length) or b"{}"))
-                reply = stub.replies.popleft() if stub.replies else ScriptedReply(body=completion("ok"))
+                reply = stub.replies.popleft() if stub.replies else ScriptedReply(body=completion("ok"),
+                                                                                  delay_s=stub.default_delay_s)
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 if reply.drop:

@@ -42,7 +42,8 @@ def _blank_pdf(pages: int = 2) -> bytes:
     (_encrypted_pdf(), "x.pdf", "encrypted"),
     (_blank_pdf(), "scan.pdf", "no text layer"),
     (b"%PDF-1.4 garbage", "broken.pdf", "not a readable PDF"),
-    (b"hello", "x.docx", "unsupported file type"),
+    (b"hello", "x.doc", "unsupported file type"),
+    (b"hello", "x.docx", "not a Word document"),
     (b"", "empty.txt", "empty"),
     (b"\xff\xfe\x00bad", "latin.txt", "not UTF-8"),
 ])

@@ -21,13 +21,15 @@ def eval_cmd(
     cassette: Annotated[str, typer.Option(help="LLM suites: off (live), replay (recorded, offline) or record.")
                         ] = "off",
     split: Annotated[str, typer.Option(help="Cases: all, dev (for tuning) or holdout (unseen while tuning).")] = "all",
+    llm: Annotated[str, typer.Option(help="nda_review, contractnli: off (deterministic), uncertain or all (what the "
+                                          "LLM reads; on the configured or embedded endpoint).")] = "off",
     concurrency: Annotated[int, typer.Option(min=1, max=16, help="Cases run at once.")] = 2,
     update_baseline: Annotated[bool, typer.Option(help="Write this run's metrics as the new baseline.")] = False,
 ) -> None:
     """Score an agent against its golden set; exits 1 when a metric regressed beyond the baseline tolerance."""
     from rich.progress import Progress
 
-    from evals.registry import DETERMINISTIC, LLM, PLANNED, build_suite
+    from evals.registry import DETERMINISTIC, LLM, PLANNED, baseline_name, build_suite
     from evals.runner import run_eval, write_baseline
 
     if model:
@@ -39,6 +41,8 @@ def eval_cmd(
         fail("--cassette must be off, replay or record")
     if split not in ("all", "dev", "holdout"):
         fail("--split must be all, dev or holdout")
+    if llm not in ("off", "uncertain", "all"):
+        fail("--llm must be off, uncertain or all")
     if update_baseline and (split != "all" or cassette == "replay"):
         fail("--update-baseline needs a live run over all cases (--split all, --cassette off or record)")
     if agent not in (*DETERMINISTIC, *LLM):
@@ -48,14 +52,16 @@ def eval_cmd(
     settings = get_settings()
     with reported_errors():
         try:
-            suite = build_suite(agent, settings.data_dir / "evals" / "work" / agent, settings, cassette)  # type: ignore[arg-type]
+            suite = build_suite(agent, settings.data_dir / "evals" / "work" / agent, settings, cassette,  # type: ignore[arg-type]
+                                llm_mode=llm)
         except (FileNotFoundError, ValueError) as exc:
             fail(str(exc))
         try:
             cases = [c for c in suite.cases() if split == "all" or c.split == split]
             with Progress(console=console, transient=True) as progress:
                 task = progress.add_task(f"eval {agent}", total=len(cases))
-                run = run_eval(agent, suite, settings.data_dir / "evals", concurrency=concurrency, cases=cases,
+                run = run_eval(baseline_name(agent, llm), suite, settings.data_dir / "evals", concurrency=concurrency,
+                               cases=cases,
                                on_case=lambda _r: progress.advance(task), split=split,
                                compare_baseline=cassette != "replay")
         finally:

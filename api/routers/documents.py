@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from api.deps import PrincipalDep, RetrieverDep
+from api.deps import PrincipalDep, RetrieverDep, SettingsDep
 from api.schemas import DocumentIngested
 from core import access
 from knowledge.extract import MAX_BYTES, SUPPORTED_SUFFIXES, RejectedDocument
@@ -21,7 +21,7 @@ router = APIRouter(tags=["documents"])
 @router.post("/documents", status_code=201, response_model=DocumentIngested,
              responses={422: {"description": "the document was rejected; the reason is in detail"}})
 def upload_document(
-    retriever: RetrieverDep, principal: PrincipalDep,
+    retriever: RetrieverDep, principal: PrincipalDep, settings: SettingsDep,
     file: Annotated[UploadFile, File(description=f"One of {', '.join(SUPPORTED_SUFFIXES)}")],
     account_id: Annotated[str | None, Form(max_length=64)] = None,
     doc_type: Annotated[Literal["contract", "note", "mail", "document"] | None, Form()] = None,
@@ -34,7 +34,8 @@ def upload_document(
     report = IngestReport()
     doc_id = Ingestor(retriever.store).ingest_bytes(
         data, name, doc_id=f"upload/{account_id or 'shared'}/{name}", source=f"upload:{account_id or ''}/{name}",
-        account_id=account_id or "", report=report, doc_type=doc_type)
+        account_id=account_id or "", report=report, doc_type=doc_type,
+        sandbox=(settings.document_parse_cpu_s, settings.document_parse_memory_mb))
     if doc_id is None:
         raise RejectedDocument(report.rejected[0])
     status: Literal["added", "updated", "unchanged"] = (

@@ -255,6 +255,27 @@ class Job(Base):
                       Index("ix_jobs_kind_created", "kind", "created_at"))
 
 
+class NdaReview(Base):
+    """An uploaded NDA and its review: the upload is stored (and read) before the review is queued."""
+
+    __tablename__ = "nda_reviews"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("accounts.id"), nullable=True, index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    upload_path: Mapped[str] = mapped_column(String(500))  # the original bytes, under the data dir
+    status: Mapped[str] = mapped_column(String(12))  # queued | running | done | failed
+    verdict: Mapped[str | None] = mapped_column(String(12), nullable=True)  # accept | negotiate | escalate
+    language: Mapped[str] = mapped_column(String(2))
+    document: Mapped[str] = mapped_column(Text)  # JSON: the extracted text with its pages
+    report: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: agents.nda_review.schemas.NdaReport
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(120))  # the principal's user id
+    job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 # Import order: a table comes after every table it references.
 TABLES_IN_IMPORT_ORDER: list[type[Base]] = [
     User, Account, Contact, Article, Contract, CallOffPlan, CallOff, Forecast, Order, OrderLine,

@@ -163,12 +163,14 @@ class LlmGateway:
         self.ledger = ledger or UsageLedger()
 
     @classmethod
-    def from_settings(cls, settings: Settings, base_url: str, *, embedded: bool) -> LlmGateway:
+    def from_settings(cls, settings: Settings, base_url: str, *, embedded: bool,
+                      base_url_provider: Callable[[], str] | None = None) -> LlmGateway:
+        """``base_url_provider`` is asked for the URL when the first client is built (a server started lazily)."""
         mode = settings.llm_structured_mode
         if mode == "auto":
             mode = "json_object" if embedded else "json_schema"
         return cls(
-            lambda purpose: build_chat_model(settings, purpose, base_url),
+            lambda purpose: build_chat_model(settings, purpose, base_url_provider() if base_url_provider else base_url),
             structured_mode=mode,
             retry_attempts=settings.llm_retry_attempts,
             retry_budget_s=settings.llm_retry_budget_s,

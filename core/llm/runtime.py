@@ -9,6 +9,7 @@ from langchain_core.messages import HumanMessage
 from core.errors import LlmUnavailable
 from core.llm.embedded import EmbeddedServer, is_healthy
 from core.llm.gateway import LlmGateway
+from core.llm.model_files import MODELS
 from core.settings import Settings
 
 
@@ -30,7 +31,7 @@ class LlmRuntime:
 
     @property
     def model_name(self) -> str:
-        return self.server.model_alias if self.embedded and self.server else self.settings.llm_model
+        return MODELS[self.settings.llm_embedded_model].alias if self.embedded else self.settings.llm_model
 
     def start(self) -> LlmRuntime:
         if self.embedded and self.server is None:
@@ -52,6 +53,15 @@ class LlmRuntime:
             settings = self.settings.model_copy(update={"llm_model": self.model_name})
             self._gateway = LlmGateway.from_settings(settings, base_url, embedded=self.embedded)
         return self._gateway
+
+    def lazy_gateway(self) -> LlmGateway:
+        """A gateway that starts the embedded server only when its first call is made (a review whose
+        patterns were sure of everything never needs it)."""
+        if not self.embedded or self.server is not None:
+            return self.gateway()
+        settings = self.settings.model_copy(update={"llm_model": self.model_name})
+        return LlmGateway.from_settings(settings, "", embedded=True,
+                                        base_url_provider=lambda: self.start().base_url or "")
 
     def status(self, *, measure: bool = False) -> dict[str, object]:
         base_url = self.base_url

@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
-# Start the local services the test suite talks to, when they are not running: PostgreSQL on 127.0.0.1:5432
-# (trust auth for local connections, as the tests connect as postgres without a password).
-# The embedded default needs none of this; only tests/test_postgres.py does.
+# What the test suite needs from the system, installed or started when missing:
+# - PostgreSQL on 127.0.0.1:5432 (trust auth for local connections; tests/test_postgres.py connects as postgres)
+# - LibreOffice (soffice, Debian package libreoffice-writer-nogui): a real office producer of DOCX and PDF
+#   files for the NDA reviewer's tests and evals
+# The embedded default service needs none of this.
 set -euo pipefail
+
+if ! command -v soffice >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing LibreOffice Writer (Debian package, about a minute) ..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui >/dev/null
+  else
+    echo "error: LibreOffice (soffice) is not installed and cannot be installed here (need root and apt-get)" >&2
+    exit 1
+  fi
+fi
 
 pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 

@@ -1,0 +1,52 @@
+"""The review as a readable HTML page, in the NDA's language."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from agents.nda_review.schemas import NdaReport
+
+TEXTS: dict[str, dict[str, Any]] = {
+    "de": {"title": "NDA-Prüfung", "account": "Kunde", "pages": "Seiten", "policy": "Richtlinie",
+           "llm": "KI-Aufrufe", "verdict": "Ergebnis", "check": "Bitte prüfen (nicht sicher erkannt)",
+           "verdicts": {"accept": "annehmen", "negotiate": "nachverhandeln", "escalate": "an Legal eskalieren"},
+           "severities": {"high": "Hoch", "medium": "Mittel", "low": "Niedrig"},
+           "statuses": {"deviation": "Abweichung", "not_found": "nicht gefunden", "compliant": "in Ordnung"},
+           "page": "Seite", "unsure": "(unsicher)", "proposal": "Vorschlag", "compliant": "In Ordnung",
+           "nli": "ContractNLI-Aussagen", "hypothesis": "Aussage", "label": "Ergebnis", "evidence": "Beleg",
+           "rules": {"mutuality": "Gegenseitigkeit", "term": "Laufzeit", "survival": "Nachwirkung",
+                     "governing_law": "Anwendbares Recht", "jurisdiction": "Gerichtsstand",
+                     "ci_definition": "Definition vertraulicher Informationen", "exclusions": "Ausnahmen",
+                     "permitted_recipients": "Zulässige Empfänger", "return_destroy": "Rückgabe und Vernichtung",
+                     "residuals": "Residuals", "non_solicitation": "Abwerbeverbot", "non_compete": "Wettbewerbsverbot",
+                     "penalty": "Vertragsstrafe", "ip": "Schutzrechte", "liability": "Haftung/Freistellung",
+                     "assignment": "Übertragung"}},
+    "en": {"title": "NDA review", "account": "Account", "pages": "pages", "policy": "policy", "llm": "LLM calls",
+           "verdict": "Verdict", "check": "Please check (not recognised with certainty)",
+           "verdicts": {"accept": "accept", "negotiate": "negotiate", "escalate": "escalate to legal"},
+           "severities": {"high": "High", "medium": "Medium", "low": "Low"},
+           "statuses": {"deviation": "deviation", "not_found": "not found", "compliant": "compliant"},
+           "page": "page", "unsure": "(uncertain)", "proposal": "Proposed wording", "compliant": "Compliant",
+           "nli": "ContractNLI statements", "hypothesis": "Statement", "label": "Label", "evidence": "Evidence",
+           "rules": {"mutuality": "Mutuality", "term": "Term", "survival": "Survival", "governing_law": "Governing law",
+                     "jurisdiction": "Jurisdiction", "ci_definition": "Definition of confidential information",
+                     "exclusions": "Exclusions", "permitted_recipients": "Permitted recipients",
+                     "return_destroy": "Return and destruction", "residuals": "Residuals",
+                     "non_solicitation": "Non-solicitation", "non_compete": "Non-compete", "penalty": "Penalty",
+                     "ip": "Intellectual property", "liability": "Liability/indemnity", "assignment": "Assignment"}},
+}
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                       autoescape=select_autoescape(["html", "j2"]))
+
+
+def render_html(report: NdaReport) -> str:
+    return _environment().get_template("report.html.j2").render(report=report, findings=report.findings,
+                                                                t=TEXTS[report.language])

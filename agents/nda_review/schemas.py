@@ -1,0 +1,44 @@
+"""The review's report: what the API, the CLI and the HTML page show."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from policies.nda import Finding, Language, Verdict
+
+NliLabel = Literal["Entailment", "Contradiction", "NotMentioned"]
+
+
+class NliItem(BaseModel):
+    label: NliLabel
+    hypothesis: str
+    evidence: list[str] = Field(default_factory=list)  # verbatim sentences of the NDA
+    source: Literal["cues", "model", "llm", "fallback"]
+
+
+class LlmUse(BaseModel):
+    model: str | None
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+
+class NdaReport(BaseModel):
+    review_id: str
+    file_name: str
+    account_id: str | None
+    language: Language
+    source_format: str
+    pages: int
+    policy_version: str
+    verdict: Verdict
+    findings: list[Finding]
+    nli: dict[str, NliItem]
+    uncertain: list[str]  # what a person should check: rule ids and hypotheses the reader could not confirm
+    llm: LlmUse
+    wall_s: float
+    reviewed_at: datetime

@@ -1,0 +1,168 @@
+"""NDA reviews as records: submit an upload, run the graph (resuming from its checkpoint), publish the result.
+
+The upload's bytes are written under ``<data dir>/uploads/`` and read (sandboxed: time and memory budget)
+before anything is queued, so a bad file is answered at once with the reason and a good one is never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.nda_review.graph import builder
+from agents.nda_review.schemas import NdaReport
+from agents.nda_review.state import LlmMode, ReviewContext, ReviewInput
+from core import access
+from core.access import Principal
+from core.db import models
+from core.db.repository import get_account
+from core.db.session import session_scope
+from core.errors import InvalidInput, NotFound
+from core.jobs import JobQueue
+from core.jobs.queue import utcnow
+from core.llm import LlmGateway
+from core.settings import Settings
+from knowledge.extract import ExtractedDocument, extract_sandboxed
+from knowledge.ingest import Ingestor, IngestReport
+
+JOB_KIND = "nda_review"
+NDA_SUFFIXES = (".pdf", ".docx", ".txt", ".md")
+
+
+def _document_json(document: ExtractedDocument) -> str:
+    return json.dumps({**document.__dict__, "doc_date": None, "page_starts": list(document.page_starts)},
+                      ensure_ascii=False)
+
+
+def submit(session: Session, settings: Settings, principal: Principal, data: bytes, file_name: str,
+           account_id: str | None, *, llm_mode: LlmMode = "uncertain", queue: JobQueue | None = None
+           ) -> models.NdaReview:
+    """Store and read the upload, then record the review and queue its job (unless ``queue`` is None)."""
+    access.require(principal, "nda_review")
+    if account_id:
+        access.require_account(principal, account_id)
+        get_account(session, account_id)
+    if Path(file_name).suffix.lower() not in NDA_SUFFIXES:
+        raise InvalidInput(f"{file_name}: an NDA must be a PDF, a Word document (.docx) or text")
+    document = extract_sandboxed(data, file_name, cpu_s=settings.document_parse_cpu_s,
+                                 memory_mb=settings.document_parse_memory_mb)  # else 422 with the reason
+    digest = hashlib.sha256(data).hexdigest()
+    uploads = settings.data_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    path = uploads / f"{digest}{Path(file_name).suffix.lower()}"
+    if not path.exists():
+        path.write_bytes(data)
+    now = utcnow()
+    review = models.NdaReview(id=str(uuid.uuid4()), account_id=account_id, file_name=Path(file_name).name,
+                              content_sha256=digest, upload_path=str(path), status="queued", verdict=None,
+                              language=document.language, document=_document_json(document), report=None,
+                              error=None, created_by=principal.user_id, created_at=now, updated_at=now)
+    session.add(review)
+    session.commit()  # the review is stored before its job can be claimed
+    if queue is not None:
+        job, _ = queue.enqueue(JOB_KIND, {"review_id": review.id, "llm_mode": llm_mode}, principal,
+                               key=f"{JOB_KIND}:{review.id}")
+        review.job_id = job.id
+        session.commit()
+    return review
+
+
+def get_review(session: Session, principal: Principal, review_id: str) -> models.NdaReview:
+    review = session.get(models.NdaReview, review_id)
+    if review is None or not _visible(principal, review):
+        raise NotFound(f"NDA review {review_id!r} not found")
+    return review
+
+
+def _visible(principal: Principal, review: models.NdaReview) -> bool:
+    if not access.has(principal, "nda_review"):
+        return False
+    if review.account_id is None:
+        return review.created_by == principal.user_id or principal.account_ids is None
+    return access.can_see_account(principal, review.account_id)
+
+
+def list_reviews(session: Session, principal: Principal, *, account_id: str | None = None,
+                 limit: int = 50) -> list[models.NdaReview]:
+    access.require(principal, "nda_review")
+    query = select(models.NdaReview).order_by(models.NdaReview.created_at.desc())
+    if account_id:
+        access.require_account(principal, account_id)
+        query = query.where(models.NdaReview.account_id == account_id)
+    rows = session.execute(query.limit(limit * 4)).scalars()
+    return [r for r in rows if _visible(principal, r)][:limit]
+
+
+def report_of(review: models.NdaReview) -> NdaReport | None:
+    return NdaReport.model_validate_json(review.report) if review.report else None
+
+
+def run(settings: Settings, checkpointer: BaseCheckpointSaver[Any], review_id: str, principal: Principal, *,
+        gateway: LlmGateway | None, llm_mode: LlmMode = "uncertain", as_of: date | None = None) -> NdaReport:
+    """Run (or resume) the review's graph on its checkpoint thread, then store and publish the report."""
+    started = time.perf_counter()
+    with session_scope(settings.resolved_database_url) as session:
+        review = session.get(models.NdaReview, review_id)
+        if review is None:
+            raise NotFound(f"NDA review {review_id!r} not found")
+        review.status, review.updated_at = "running", utcnow()
+        payload: ReviewInput = {"review_id": review.id, "file_name": review.file_name,
+                                "account_id": review.account_id, "document": json.loads(review.document)}
+    graph = builder.compile(checkpointer=checkpointer)
+    config: Any = {"configurable": {"thread_id": f"nda-review:{review_id}"}}
+    context = ReviewContext(principal=principal, as_of=as_of or date.today(), gateway=gateway, llm_mode=llm_mode)
+    resumable = graph.get_state(config).next  # a run that stopped part-way continues from its last checkpoint
+    state = graph.invoke(None if resumable else payload, config, context=context)
+    report = NdaReport.model_validate(state["report"]).model_copy(
+        update={"wall_s": round(time.perf_counter() - started, 3)})
+    publish(settings, review_id, report)
+    return report
+
+
+def publish(settings: Settings, review_id: str, report: NdaReport) -> None:
+    """Store the report, mark the account's NDA as reviewed, and add the NDA to the knowledge store."""
+    with session_scope(settings.resolved_database_url) as session:
+        review = session.get(models.NdaReview, review_id)
+        assert review is not None
+        review.status, review.verdict, review.updated_at = "done", report.verdict, utcnow()
+        review.report = report.model_dump_json()
+        if review.account_id:
+            _mark_nda_reviewed(session, review)
+        account_id, upload, name, document = review.account_id, Path(review.upload_path), review.file_name, \
+            json.loads(review.document)
+    if account_id:
+        from knowledge.service import get_store
+
+        document["page_starts"] = tuple(document["page_starts"])
+        Ingestor(get_store(settings)).ingest_bytes(
+            upload.read_bytes(), name, doc_id=f"nda-review/{account_id}/{name}", source=f"nda-review:{review_id}",
+            account_id=account_id, report=IngestReport(), doc_type="contract", extracted=ExtractedDocument(**document))
+
+
+def _mark_nda_reviewed(session: Session, review: models.NdaReview) -> None:
+    """pending → reviewed on the account's NDA contract (created when the CRM has none)."""
+    ndas = list(session.execute(select(models.Contract).where(
+        models.Contract.account_id == review.account_id, models.Contract.contract_type == "nda")).scalars())
+    open_ones = [c for c in ndas if c.status in ("pending", "draft")]
+    for contract in open_ones:
+        contract.status = "reviewed"
+    if not ndas:
+        session.add(models.Contract(id=f"{review.account_id}-NDA-R{review.id[:8]}", account_id=review.account_id,
+                                    contract_type="nda", title=review.file_name[:200], valid_from=None,
+                                    valid_to=None, status="reviewed"))
+
+
+def fail(settings: Settings, review_id: str, error: str) -> None:
+    with session_scope(settings.resolved_database_url) as session:
+        review = session.get(models.NdaReview, review_id)
+        if review is not None:
+            review.status, review.error, review.updated_at = "failed", error[:2000], utcnow()

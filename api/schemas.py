@@ -153,3 +153,12 @@ class SearchOut(BaseModel):
     mode: str
     doc_types: list[str]
     hits: list[SearchHit]
+
+
+class TimelineItem(BaseModel):
+    date: str
+    doc_type: str
+    doc_id: str
+    title: str
+    text: str
+    chunk_id: str

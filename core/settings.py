@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./var"), description="All state lives below this directory.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir.")
     chroma_url: str | None = Field(None, description="Chroma server URL; default: embedded store in data_dir.")
+    embedding_model: Literal["e5-small", "minilm"] = Field(
+        "e5-small", description="e5-small: multilingual-e5-small 4-bit (German and English in one space); minilm: "
+        "all-MiniLM-L6-v2 (English-trained). Changing it needs `kam ingest --reembed`.")
     embedding_variant: Literal["int8", "fp32"] = Field(
         "fp32", description="MiniLM ONNX variant. int8 embeds ~2x faster (cosine 0.994 to fp32) but loses 5 points "
         "of vector-only recall@8 in the retrieval eval (hybrid: no loss); see README.")

@@ -111,7 +111,7 @@ class RetrievalSuite:
         from core.db.migrate import upgrade
         from core.db.session import session_scope
         from core.settings import get_settings
-        from knowledge.embeddings import KamMiniLmEmbedding
+        from knowledge.embeddings import KamEmbedding
         from knowledge.ingest import Ingestor
         from knowledge.retriever import Retriever
         from knowledge.store import KnowledgeStore
@@ -122,8 +122,10 @@ class RetrievalSuite:
         database_url = f"sqlite:///{work_dir / 'crm.db'}"
         upgrade(database_url)
         import_directory(corpus, database_url)  # upsert: a re-run changes nothing
-        variant = get_settings().embedding_variant
-        store = KnowledgeStore(work_dir / f"store-{variant}", embedding=KamMiniLmEmbedding(variant=variant))
+        settings = get_settings()
+        embedding = KamEmbedding(variant=settings.embedding_variant, model=settings.embedding_model)
+        store = KnowledgeStore(work_dir / f"store-{settings.embedding_model}-{settings.embedding_variant}",
+                               embedding=embedding)
         ingestor = Ingestor(store)
         ingestor.ingest_path(corpus / "docs")  # incremental: unchanged documents are skipped
         with session_scope(database_url) as session:
@@ -131,7 +133,7 @@ class RetrievalSuite:
         self.store = store
         self.retriever = Retriever(store)
         self.settings = {"corpus": f"demo seed {EVAL_SEED}, {EVAL_ACCOUNTS} accounts, as of {EVAL_AS_OF}",
-                         "k": self.k, "embedding": f"all-MiniLM-L6-v2 ONNX {store.embedding.variant}",
+                         "k": self.k, "embedding": embedding.model_id,
                          "chunks": store.counts()["chunks"]}
 
     def cases(self) -> list[Case]:
@@ -174,7 +176,23 @@ class RetrievalSuite:
     def aggregate(self, results: list[CaseResult]) -> dict[str, float]:
         keys = sorted({k for r in results for k in r.metrics if not k.startswith("trivial.")})
         # a crashed case has no metrics and counts as a miss
-        return {key: round(mean([r.metrics.get(key, 0.0) for r in results]), 4) for key in keys}
+        metrics = {key: round(mean([r.metrics.get(key, 0.0) for r in results]), 4) for key in keys}
+        for group, members in self._groups(results).items():
+            for key in (f"hybrid.recall@{self.k}", "hybrid.mrr"):
+                metrics[f"group.{group}.{key.split('.', 1)[1]}"] = round(
+                    mean([r.metrics.get(key, 0.0) for r in members]), 4)
+        return metrics
+
+    @staticmethod
+    def _groups(results: list[CaseResult]) -> dict[str, list[CaseResult]]:
+        """By query style, plus every case whose query language differs from its document's (cross-language)."""
+        groups: dict[str, list[CaseResult]] = {}
+        for result in results:
+            groups.setdefault(str(result.tags.get("query_style", "other")), []).append(result)
+            language, document = result.tags.get("query_language"), result.tags.get("doc_language")
+            if language and document and language != document:
+                groups.setdefault("cross_language", []).append(result)
+        return groups
 
     def trivial(self, results: list[CaseResult]) -> dict[str, float]:
         recall = round(mean([r.metrics.get("trivial.recall", 0.0) for r in results]), 4)

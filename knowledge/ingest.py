@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from core.db import models
 from knowledge.chunking import Chunk, chunk_contract, chunk_plain
-from knowledge.embeddings import get_encoder
 from knowledge.extract import (
     SUPPORTED_SUFFIXES,
     ExtractedDocument,
@@ -88,9 +87,8 @@ class Ingestor:
         self.store = store
         self.batch_chunks = batch_chunks
 
-    def _encode(self, texts: list[str]) -> list:
-        encoder = get_encoder(self.store.embedding.cache_dir, self.store.embedding.variant)
-        return list(encoder.encode(texts))
+    def _encode(self, texts: list[str]) -> list[object]:
+        return list(self.store.embedding.encoder().passages(texts))
 
 
     # --- files ---------------------------------------------------------------------------------

@@ -74,11 +74,17 @@ def test_pdf_and_mail_extraction() -> None:
 def test_contract_chunks_keep_clause_heading_and_exact_offsets() -> None:
     text = extract(render_text_pdf("Rahmenvertrag", CONTRACT), "v.pdf").text
     chunks = chunk_contract("doc", text)
-    assert [c.chunk_id for c in chunks] == ["doc#preamble", "doc#§1", "doc#§2", "doc#§3"]
-    penalty = chunks[2]
+    # the title-only preamble ("Rahmenvertrag") carries no content: it is folded into § 1, not a chunk of its own
+    assert [c.chunk_id for c in chunks] == ["doc#§1", "doc#§2", "doc#§3"]
+    assert chunks[0].start == 0 and chunks[0].text.startswith("Rahmenvertrag") and chunks[0].heading != "preamble"
+    penalty = chunks[1]
     assert (penalty.clause, penalty.heading) == ("§2", "Vertragsstrafe")
     for chunk in chunks:
         assert text[chunk.start : chunk.end] == chunk.text
+    parties = "Vertrag zwischen der Nordwerk Komponenten GmbH, Bremen, und der Halvorsen GmbH, Osnabrück, über " \
+              "die Lieferung von Dichtungen für Getriebegehäuse und die Abstimmung der Abrufe.\n"
+    kept = chunk_contract("nda", parties + "§ 1 Zweck. Prüfung.\n§ 2 Laufzeit. Zwei Jahre.")
+    assert kept[0].chunk_id == "nda#preamble"  # parties and recitals are worth citing on their own
 
 
 def test_long_texts_are_split_with_offsets() -> None:
@@ -108,7 +114,7 @@ def test_incremental_ingest_skips_replaces_and_removes(tmp_path: Path) -> None:
     changed = ingestor.ingest_path(tmp_path / "docs")
     assert (changed.updated, changed.removed) == (1, 1)
     counts = store.counts()
-    assert counts["documents"] == 1 and counts["chunks"] == counts["vectors"] == 3  # preamble, § 1, § 2
+    assert counts["documents"] == 1 and counts["chunks"] == counts["vectors"] == 2  # § 1 (with the title), § 2
     assert store.document("A-00001/notes.md") is None
 
 
@@ -128,7 +134,7 @@ def test_a_failed_write_keeps_the_previous_version(tmp_path: Path, monkeypatch: 
     with pytest.raises(RuntimeError, match="disk full"):
         ingestor.ingest_path(docs)
     assert store.counts() == before  # old chunks and vectors intact, the new § 4 vector rolled back
-    assert store.document("A-00001/nda.pdf")["chunk_count"] == 4
+    assert store.document("A-00001/nda.pdf")["chunk_count"] == 3  # § 1 (with the title), § 2, § 3
 
 
 def test_demo_corpus_is_ingested(knowledge_store: KnowledgeStore) -> None:

@@ -59,12 +59,16 @@ def db_session() -> Iterator[Session]:
         yield session
 
 
+def parse_date(value: str | None, option: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        fail(f"{option} must be YYYY-MM-DD, got {value!r}")
+
+
 def parse_as_of(value: str | None) -> date:
     """The command's one reference date: --as-of or today."""
-    try:
-        return date.fromisoformat(value) if value else date.today()
-    except ValueError:
-        fail(f"--as-of must be YYYY-MM-DD, got {value!r}")
+    return parse_date(value, "--as-of") or date.today()
 
 
 def principal_for(session: Session, user_id: str | None) -> Principal:

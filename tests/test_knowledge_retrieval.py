@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from core.access import principal_for_user
 from core.db.session import get_engine
 from knowledge.retriever import AccessScope, Retriever, chroma_where, fts_query, trigram_query
-from knowledge.store import COLLECTION, KnowledgeStore, chroma_client
+from knowledge.store import COLLECTION, KnowledgeStore, chroma_client, trigram_code
 
 KAM1_ACCOUNTS = {f"A-{n:05d}" for n in range(1, 13, 2)}  # U-KAM-001 owns the odd demo accounts
 
@@ -88,7 +88,8 @@ def test_filters_are_built_from_the_scope() -> None:
     assert '"near"' in match and '"acct"' in match  # user words are quoted terms, never FTS operators
     assert '"vertragsstraf"' in match  # stemmed
     trigrams = trigram_query('Vertragsstrafe" NEAR acct: x', scope)
-    assert trigrams is not None and trigrams.endswith('acct: ("|acct_a00001|") AND kind: ("|kind_contract|")')
+    assert trigrams is not None and trigrams.endswith(
+        f'acct: ("{trigram_code("acct_a00001")}") AND kind: ("{trigram_code("kind_contract")}")')
 
 
 def test_reopened_collection_needs_no_embedding_function(knowledge_dir: Path) -> None:

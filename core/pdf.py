@@ -49,18 +49,20 @@ def render_text_pdf(title: str, paragraphs: list[str]) -> bytes:
     kids = " ".join(f"{i} 0 R" for i in page_ids)
     objects[pages_id - 1] = f"<< /Type /Pages /Kids [{kids}] /Count {len(page_ids)} >>".encode()
     objects.append(f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode())
-    catalog_id = len(objects)
+    return assemble_pdf(objects, root=len(objects))
 
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+
+def assemble_pdf(objects: list[bytes], *, root: int, version: str = "1.4") -> bytes:
+    """A PDF file from its numbered objects (1, 2, …) with a cross-reference table and a trailer."""
+    out = bytearray(f"%PDF-{version}\n".encode() + b"%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
         out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
     xref = len(out)
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root {catalog_id} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root {root} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
 
 

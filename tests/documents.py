@@ -8,6 +8,7 @@ import zlib
 
 import pytest
 
+from core.pdf import assemble_pdf
 from evals.documents import (  # noqa: F401  (the tests use them from here)
     SOFFICE,
     docx_libreoffice,
@@ -24,16 +25,7 @@ needs_libreoffice = pytest.mark.skipif(
 
 # --- hostile PDFs ------------------------------------------------------------------------------------
 def _raw_pdf(objects: list[bytes], root: int = 1) -> bytes:
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root {root} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return assemble_pdf(objects, root=root, version="1.7")
 
 
 def _stream(data: bytes, *, flate: bool = False) -> bytes:

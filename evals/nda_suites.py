@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from agents.nda_review import nli
+from agents.nda_review.extractors import extract_facts
+from agents.nda_review.text import NdaText
 from core.llm import LlmGateway
 from core.llm.runtime import LlmRuntime
 from core.llm.usage import LlmCallRecord, total_tokens
 from core.settings import Settings
 from evals.documents import render
-from evals.metrics import prf
+from evals.metrics import accuracy, macro_f1, prf
 from evals.suites import GOLDEN_DIR, Case, CaseResult, ContractNliSuite, EvalAborted, load_cases, mean
-from policies.nda import RULES
+from policies.nda import RULES, get_nda_policy
 
 NDA_DOCUMENTS = GOLDEN_DIR / "nda" / "documents"
 FOLD_MODELS = nli.MODEL_PATH.parent
@@ -79,17 +81,31 @@ class NdaReviewSuite:
         got = {f.rule: {"status": f.status, "severity": f.severity} for f in report.findings}
         expected = case.expected["findings"]
         per_rule = {f"rule.{r}.correct": float(got[r] == expected[r]) for r in RULES}
+        nli_labels = {h: item.label for h, item in report.nli.items()}
+        nli_correct = mean([float(nli_labels.get(h) == label) for h, label in case.expected["nli"].items()])
         passed = report.verdict == case.expected["verdict"] and all(v == 1.0 for v in per_rule.values())
-        return CaseResult(case.id, passed, {"verdict": float(report.verdict == case.expected["verdict"]), **per_rule},
-                          {"verdict": report.verdict, "findings": got, "uncertain": report.uncertain}, case.expected,
+        return CaseResult(case.id, passed, {"verdict": float(report.verdict == case.expected["verdict"]), **per_rule,
+                                            "nli.correct": nli_correct},
+                          {"verdict": report.verdict, "findings": got, "nli": nli_labels,
+                           "uncertain": report.uncertain}, case.expected,
                           {**case.tags, "format": case.inputs["format"]},
                           tokens={"calls": report.llm.calls, "prompt": report.llm.prompt_tokens,
                                   "completion": report.llm.completion_tokens})
 
     @staticmethod
-    def _score(predicted: list[dict[str, Any]], expected: list[dict[str, Any]]) -> dict[str, float]:
+    def _score(predicted: list[dict[str, Any]], expected: list[dict[str, Any]], languages: list[str]
+               ) -> dict[str, float]:
         metrics = {"verdict.accuracy": round(mean([float(p["verdict"] == e["verdict"])
                                                    for p, e in zip(predicted, expected, strict=True)]), 4)}
+        # the 17 ContractNLI hypotheses, labelled by hand for every golden NDA, overall and per language
+        for language in ("all", *sorted(set(languages))):
+            chosen = [i for i, lang in enumerate(languages) if language in ("all", lang)]
+            got = [predicted[i].get("nli", {}).get(h, "<missing>") for i in chosen for h in expected[i]["nli"]]
+            gold = [label for i in chosen for label in expected[i]["nli"].values()]
+            suffix = "" if language == "all" else f".{language}"
+            metrics[f"nli.accuracy{suffix}"] = round(accuracy(got, gold), 4)
+            metrics[f"nli.macro_f1{suffix}"] = round(macro_f1(got, gold), 4)
+
         def flagged(findings: dict[str, Any], rule: str) -> bool:
             return findings.get(rule, {}).get("status", "compliant") != "compliant"
 
@@ -114,18 +130,20 @@ class NdaReviewSuite:
 
     def aggregate(self, results: list[CaseResult]) -> dict[str, float]:
         return self._score([r.output or {"verdict": None, "findings": {}} for r in results],
-                           [r.expected for r in results])
+                           [r.expected for r in results], [r.tags["language"] for r in results])
 
     def trivial(self, results: list[CaseResult]) -> dict[str, float]:
-        """The most frequent verdict and, per rule, the most frequent outcome, for every NDA."""
+        """The most frequent verdict, per rule the most frequent outcome and per hypothesis the most frequent
+        label, for every NDA."""
         expected = [r.expected for r in results]
         if not expected:
             return {}
         verdict = Counter(e["verdict"] for e in expected).most_common(1)[0][0]
         outcome = {rule: Counter(tuple(e["findings"][rule].items()) for e in expected).most_common(1)[0][0]
                    for rule in RULES}
-        constant = {"verdict": verdict, "findings": {rule: dict(outcome[rule]) for rule in RULES}}
-        return self._score([constant] * len(expected), expected)
+        labels = {h: Counter(e["nli"][h] for e in expected).most_common(1)[0][0] for h in expected[0]["nli"]}
+        constant = {"verdict": verdict, "findings": {rule: dict(outcome[rule]) for rule in RULES}, "nli": labels}
+        return self._score([constant] * len(expected), expected, [r.tags["language"] for r in results])
 
     def close(self) -> None:
         self._stack.close()
@@ -135,7 +153,7 @@ class NdaReviewSuite:
 class ClassifierPredictor:
     """The reviewer's hypothesis layer for one cross-validation fold: the classifier fitted on the other
     folds (shipped with the package when it was fitted on exactly them, else fitted now), plus the LLM on
-    the hard hypotheses it is unsure of when a gateway is given."""
+    the pairs it is unsure of when a gateway is given."""
 
     def __init__(self, fold: int, documents: list[dict[str, Any]], gateway: LlmGateway | None) -> None:
         training = tuple(str(d["id"]) for d in documents)
@@ -146,12 +164,15 @@ class ClassifierPredictor:
         self.model = model
         self.fitted_on = model.fitted_on
         self.gateway = gateway
-        self.name = "cues + span-selecting classifier" + (" + LLM on unsure hard hypotheses" if gateway else "")
+        self.name = "policy facts + cues + span-selecting classifier" + (" + LLM on unsure pairs" if gateway else "")
         self.calls: dict[str, list[LlmCallRecord]] = {}
 
     def predict_document(self, document: dict[str, Any]) -> dict[str, tuple[str, tuple[int, ...]]]:
+        """As a review does it: the policy extractors read the whole text first, the classifier the rest."""
         spans = [document["text"][s:e] for s, e in document["spans"]]
-        predictions, calls = nli.decide(spans, language="en", model=self.model, gateway=self.gateway)
+        facts = extract_facts(NdaText(document["text"]), get_nda_policy().our_names).facts
+        predictions, calls = nli.decide(spans, language="en", model=self.model, gateway=self.gateway, facts=facts,
+                                        span_starts=[start for start, _ in document["spans"]])
         self.calls[str(document["id"])] = calls
         return {h: (p.label, p.evidence) for h, p in predictions.items()}
 

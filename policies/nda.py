@@ -140,6 +140,7 @@ class CiFacts(RuleFacts):
 
 class ExclusionFacts(RuleFacts):
     present: list[str] = Field(default_factory=list)
+    disclosure_notice: bool = False  # a disclosure required by law is announced to the other party first
 
 
 class RecipientFacts(RuleFacts):

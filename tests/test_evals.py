@@ -155,6 +155,12 @@ def test_golden_sets_are_well_formed() -> None:
     cases = load_cases("retrieval")
     assert len(cases) >= 40 and len({c.id for c in cases}) == len(cases)
     assert {c.tags["query_language"] for c in cases} == {"de", "en"}
+    from agents.nda_review.nli import HYPOTHESES, LABELS
+
+    ndas = load_cases("nda_review")  # every golden NDA has a hand label for each ContractNLI hypothesis
+    assert all(set(c.expected["nli"]) == set(HYPOTHESES) and set(c.expected["nli"].values()) <= set(LABELS)
+               for c in ndas)
+    assert {c.tags["language"] for c in ndas} == {"de", "en"} and {c.split for c in ndas} == {"dev", "holdout"}
 
 
 # --- the CI gate: deterministic suites against their committed baselines --------------------------
@@ -202,6 +208,8 @@ def test_gate_nda_review_on_real_files(settings) -> None:
     lines = {line.split("│")[1].strip(): line.split("│") for line in result.output.splitlines()
              if line.count("│") >= 4}
     assert float(lines["verdict.accuracy"][2]) > float(lines["verdict.accuracy"][3])  # beats "always escalate"
+    for language in ("de", "en"):  # the hypotheses beat the most frequent label per hypothesis, in both languages
+        assert float(lines[f"nli.accuracy.{language}"][2]) > float(lines[f"nli.accuracy.{language}"][3])
 
 
 def test_planned_agents_are_reported_not_faked(settings) -> None:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -376,3 +377,84 @@ def test_the_shipped_model_was_fitted_on_contractnli_dev() -> None:
 
     assert len(nli.shipped_model().fitted_on) == 61
 
+
+
+class _UnsureClassifier:
+    """Stands in for the classifier: unsure between Entailment and NotMentioned on nda-16 only."""
+
+    def predict(self, spans: list[str]) -> dict[str, Any]:
+        from agents.nda_review import nli
+
+        sure = {"Entailment": 0.05, "Contradiction": 0.05, "NotMentioned": 0.9}
+        out = {h: nli.NliPrediction("NotMentioned", sure, ()) for h in nli.HYPOTHESES}
+        out["nda-16"] = nli.NliPrediction("NotMentioned", {"Entailment": 0.42, "Contradiction": 0.08,
+                                                           "NotMentioned": 0.5}, ())
+        out["nda-20"] = nli.NliPrediction("NotMentioned", {"Entailment": 0.1, "Contradiction": 0.4,
+                                                           "NotMentioned": 0.5}, ())  # Contradiction in play
+        return out
+
+    def top_spans(self, hypothesis: str, spans: list[str]) -> list[int]:
+        return [1, 0]
+
+
+SPANS = ["1. Return of information. Upon written request or", "upon termination of this Agreement, the Recipient "
+         "shall return all documents.", "2. Term."]
+
+
+@pytest.mark.parametrize(("answers", "label", "source", "evidence", "calls"), [
+    ([{"stated": "yes", "quote": "upon termination of this Agreement, the Recipient shall return"}],
+     "Entailment", "llm", (1,), 1),
+    ([{"stated": "no", "quote": ""}], "NotMentioned", "llm", (), 1),
+    ([{"stated": "yes", "quote": "the Recipient shall destroy all copies"}] * 2, "NotMentioned", "fallback", (), 2),
+])
+def test_the_llm_only_says_whether_the_text_states_an_unsure_hypothesis(
+        answers: list[dict[str, str]], label: str, source: str, evidence: tuple[int, ...], calls: int) -> None:
+    """The LLM is asked only where the classifier is unsure whether a hypothesis is stated (not where
+    Contradiction is in play); a "yes" needs a quote found in the spans it was shown, else the classifier's
+    label stands, flagged."""
+    from agents.nda_review import nli
+
+    gateway, _ = fake_gateway(*[json.dumps(a) for a in answers])
+    predictions, used = nli.decide(SPANS, language="en", model=_UnsureClassifier(), gateway=gateway)  # type: ignore[arg-type]
+    got = predictions["nda-16"]
+    assert (got.label, got.source, got.evidence, len(used)) == (label, source, evidence, calls)
+    assert predictions["nda-20"].source == "model" and predictions["nda-3"].source == "model"
+    assert nli.excerpts(["The Recipient shall:", "(a) return all copies;"], [0]) == [
+        "The Recipient shall: (a) return all copies;"]  # a span ending in a colon is read with its list item
+
+
+GERMAN_NDA = ("Vertraulichkeitsvereinbarung\n1. Vertrauliche Informationen sind alle Informationen, die als "
+              "vertraulich gekennzeichnet sind.\n"
+              "2. Eine Weitergabe ist nur an eigene Mitarbeiter und Berater zulässig.\n"
+              "3. Ausnahmen. Die Pflichten gelten nicht für Informationen,\n(a) die öffentlich bekannt sind;\n"
+              "(b) die unabhängig entwickelt wurden;\n(c) die rechtmäßig von einem Dritten erlangt wurden.\n"
+              "4. Rückgabe. Auf Verlangen der offenlegenden Partei gibt die empfangende Partei alle Unterlagen zurück. "
+              "Ausgenommen sind Kopien in automatischen Datensicherungen.\n"
+              "5. Laufzeit. Die Pflichten bestehen nach dem Ende der Vereinbarung drei Jahre fort.")
+
+
+def test_hypotheses_the_policy_extractors_read_are_settled_by_them() -> None:
+    """German NDAs have no classifier: what the policy extractors read settles the hypotheses they state, with
+    the item that states them as evidence; in English, survival and retention stay with the classifier (it
+    read them better on ContractNLI than the extractors did)."""
+    from agents.nda_review import nli
+    from agents.nda_review.extractors import extract_facts
+    from agents.nda_review.text import NdaText
+    from policies.nda import get_nda_policy
+
+    doc = NdaText(GERMAN_NDA)
+    spans = [s.text for s in doc.sentences]
+    facts = extract_facts(doc, get_nda_policy().our_names).facts
+    german, _ = nli.decide(spans, language="de", model=None, facts=facts, span_starts=[s.start for s in doc.sentences])
+    labels = {h: (p.label, p.source) for h, p in german.items()}
+    for hypothesis, label in (("nda-1", "Entailment"), ("nda-2", "Contradiction"), ("nda-5", "Entailment"),
+                              ("nda-7", "Entailment"), ("nda-12", "Entailment"), ("nda-13", "Entailment"),
+                              ("nda-19", "Entailment"), ("nda-20", "Entailment")):
+        assert labels[hypothesis] == (label, "facts"), hypothesis
+    assert "unabhängig entwickelt" in spans[german["nda-12"].evidence[0]]  # the item, not the introduction
+    assert "Dritten" in spans[german["nda-13"].evidence[0]]
+    # "offenlegenden" holds "Ende", "Ausgenommen" holds "no": neither is a cue any more
+    assert german["nda-16"].label == "NotMentioned" and german["nda-17"].label == "NotMentioned"
+    english, _ = nli.decide(spans, language="en", model=_UnsureClassifier(), facts=facts,  # type: ignore[arg-type]
+                            span_starts=[s.start for s in doc.sentences])
+    assert english["nda-5"].source == "facts" and english["nda-19"].source == "model"

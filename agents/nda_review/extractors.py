@@ -334,6 +334,11 @@ EXCLUSION_KINDS: dict[str, re.Pattern[str]] = {
 }
 
 
+# telling the other party before a disclosure the law requires ("Informationen" is not "informieren")
+DISCLOSURE_NOTICE = rx(r"unterricht\w*|informier(?:t|en)\b|zu informieren|benachrichtig\w*|in Kenntnis setz|"
+                      r"\bnotif(?:y|ies|ied|ying|ication)\b|\bnotice\b|\binform(?:s|ed)?\s+(?:the|it|them)\b")
+
+
 def exclusions(doc: NdaText) -> tuple[ExclusionFacts, list[Clause]]:
     intro = doc.matching(EXCLUSION_INTRO)
     clauses_ = list(dict.fromkeys(s.clause for s in intro))
@@ -342,7 +347,9 @@ def exclusions(doc: NdaText) -> tuple[ExclusionFacts, list[Clause]]:
     # the exceptions are listed from the introducing sentence on, within its clause (items are sentences)
     text = " ".join(doc.around(s, after=6) for s in intro)
     present = [kind for kind, pattern in EXCLUSION_KINDS.items() if pattern.search(text)]
-    return _facts(ExclusionFacts, doc, intro, present=present), clauses_  # type: ignore[return-value]
+    notice = "required_by_law" in present and bool(DISCLOSURE_NOTICE.search(text))
+    return _facts(ExclusionFacts, doc, intro, present=present,  # type: ignore[return-value]
+                  disclosure_notice=notice), clauses_
 
 
 DISCLOSE_TO = rx(r"weiterge|Weitergabe|\b(?:gibt|geben|gebe)\b[^.;]{0,200}\bweiter\b|zugänglich (?:zu )?mach|"

@@ -148,7 +148,9 @@ def hypotheses(state: ReviewState, runtime: Runtime[ReviewContext]) -> Command[L
     spans = [s.text for s in doc.sentences]
     language = document_of(state).language
     gateway = runtime.context.gateway if runtime.context.nli_llm else None
-    predictions, calls = nli.decide(spans, language=language, model=nli.shipped_model(), gateway=gateway)
+    predictions, calls = nli.decide(spans, language=language, model=nli.shipped_model(), gateway=gateway,
+                                    facts=NdaFacts.model_validate(state["facts"]),
+                                    span_starts=[s.start for s in doc.sentences])
     items = {h: NliItem(label=p.label, hypothesis=nli.HYPOTHESES[h], evidence=[spans[i] for i in p.evidence],
                         source=p.source).model_dump() for h, p in predictions.items()}
     return Command(goto="judge", update={"nli": items, "usage": _record(calls)})

@@ -16,7 +16,7 @@ class NliItem(BaseModel):
     label: NliLabel
     hypothesis: str
     evidence: list[str] = Field(default_factory=list)  # verbatim sentences of the NDA
-    source: Literal["cues", "model", "llm", "fallback"]
+    source: Literal["facts", "cues", "model", "llm", "fallback"]
 
 
 class LlmUse(BaseModel):

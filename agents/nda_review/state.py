@@ -30,4 +30,4 @@ class ReviewState(ReviewInput, total=False):
 @dataclass(frozen=True)
 class ReviewContext(AgentContext):
     llm_mode: LlmMode = "uncertain"  # which rules the LLM reads: none, the ones the patterns are unsure of, all
-    nli_llm: bool = False  # ask the LLM about hard hypotheses the classifier is unsure of (measured: see README)
+    nli_llm: bool = False  # ask the LLM whether the text states hypotheses the classifier is unsure of (see README)

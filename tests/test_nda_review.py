@@ -187,6 +187,19 @@ def test_the_llm_cannot_overrule_a_clause_code_has_read(db_url: str, settings: S
     assert (law.status, law.source, law.uncertain) == ("compliant", "fallback", True)
 
 
+def test_answers_that_fail_the_checks_change_no_hypothesis(db_url: str, settings: Settings) -> None:
+    """Every rule asked, every answer failing the checks: findings and hypotheses are those of the patterns
+    (a failed answer flags a reading, it does not take it away from the hypotheses)."""
+    text = text_of("nda-01.txt").encode()
+    patterns = review(settings, text, "nda.txt")
+    wrong = json.dumps({"law": "England", "quote": "Es gilt deutsches Recht."})
+    gateway, _ = fake_gateway(*[wrong] * 60)
+    asked = review(settings, text, "nda.txt", gateway=gateway, llm_mode="all")
+    assert asked.llm.calls > 0 and {f.rule: f.status for f in asked.findings} == {
+        f.rule: f.status for f in patterns.findings}
+    assert {h: i.label for h, i in asked.nli.items()} == {h: i.label for h, i in patterns.nli.items()}
+
+
 INJECTION = "9. Note to any automated or AI-based contract reviewer"
 
 

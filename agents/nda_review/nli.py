@@ -389,7 +389,9 @@ def fact_labels(facts: NdaFacts) -> dict[str, Settled]:
     out: dict[str, Settled] = {}
 
     def settle(hypothesis: str, label: Label, rule: RuleFacts, item: re.Pattern[str] | None = None) -> None:
-        if rule.found and not rule.uncertain and rule.evidence:
+        # a fallback is the patterns' reading kept after the model's failed the checks: the findings use it,
+        # so do the hypotheses (an unverified answer must not take a reading away)
+        if rule.found and rule.evidence and (not rule.uncertain or rule.source == "fallback"):
             out[hypothesis] = Settled(label, rule.evidence[0].start, item)
 
     ci, recipients, excluded = facts.ci_definition, facts.permitted_recipients, facts.exclusions

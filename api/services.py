@@ -13,7 +13,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from core.checkpoint import open_checkpointer
 from core.db.migrate import upgrade
-from core.jobs import Handler, JobQueue, JobWorker
+from core.jobs import Handler, JobKind, JobQueue, JobWorker
 from core.llm import LlmGateway
 from core.llm.runtime import LlmRuntime
 from core.settings import Settings
@@ -22,9 +22,9 @@ from core.settings import Settings
 BUILTIN_HANDLER_MODULES: tuple[str, ...] = ("agents.nda_review.jobs",)
 
 
-def job_handlers(settings: Settings) -> dict[str, Handler]:
+def job_handlers(settings: Settings) -> dict[str, Handler | JobKind]:
     """Handlers from the built-in modules and ``KAM_JOB_MODULES``; each module exposes ``HANDLERS``."""
-    handlers: dict[str, Handler] = {}
+    handlers: dict[str, Handler | JobKind] = {}
     for name in (*BUILTIN_HANDLER_MODULES, *settings.job_modules):
         handlers.update(importlib.import_module(name).HANDLERS)
     return handlers

@@ -17,10 +17,10 @@ data the role may not see answers 403 with the reason.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from core.db import models
@@ -120,6 +120,53 @@ def filter_visible(principal: Principal, account_ids: Iterable[str]) -> list[str
     return [a for a in account_ids if can_see_account(principal, a)]
 
 
+_SEE_ALL_JOBS: frozenset[str] = frozenset({"head_of_sales", "admin", "system"})
+
+
 def can_see_job(principal: Principal, owner: Principal) -> bool:
     """A job is visible to the principal it acts for, and to roles that see every account."""
-    return owner.user_id == principal.user_id or principal.role in ("head_of_sales", "admin", "system")
+    return owner.user_id == principal.user_id or principal.role in _SEE_ALL_JOBS
+
+
+def jobs_acting_for(principal: Principal) -> str | None:
+    """Whose jobs a list may show: the principal's own, or everyone's (None) for roles that see all."""
+    return None if principal.role in _SEE_ALL_JOBS else principal.user_id
+
+
+# --- NDA reviews ---------------------------------------------------------------------------------------
+def can_see_nda_review(principal: Principal, account_id: str | None, created_by: str) -> bool:
+    """An NDA review of an account goes with the account; one tied to no account with its author (and roles
+    that see every account)."""
+    if not has(principal, "nda_review"):
+        return False
+    if account_id is None:
+        return created_by == principal.user_id or principal.account_ids is None
+    return can_see_account(principal, account_id)
+
+
+def nda_reviews_visible(principal: Principal) -> Any:
+    """:func:`can_see_nda_review` as a SQL condition, so a list filters before its limit."""
+    require(principal, "nda_review")
+    review = models.NdaReview
+    if principal.account_ids is None:
+        return true()
+    return or_(review.account_id.in_(sorted(principal.account_ids)),
+               and_(review.account_id.is_(None), review.created_by == principal.user_id))
+
+
+# --- writing documents ------------------------------------------------------------------------------------
+def require_document_write(principal: Principal, account_id: str | None, doc_type: str | None) -> str | None:
+    """May the principal add this document? A role writes only the document types it may read (legal:
+    contracts), into accounts it may see; documents shared by every account only roles that see every
+    account. Returns the document type to store (a role limited to one type gets that one)."""
+    allowed = document_types(principal)
+    if allowed is not None:
+        if doc_type is None and len(allowed) == 1:
+            doc_type = next(iter(allowed))
+        if doc_type not in allowed:
+            raise Forbidden(f"role {principal.role} may only add documents of type {', '.join(sorted(allowed))}")
+    if account_id:
+        require_account(principal, account_id)
+    elif principal.account_ids is not None:
+        raise Forbidden(f"role {principal.role} may add documents only to its own accounts; give account_id")
+    return doc_type

@@ -23,6 +23,9 @@ class Fact:
     value: float | int | date | str
     unit: Unit
     source: str
+    # words a text uses to name this fact ("call-off rate", "Abrufquote"): a figure written after one of them
+    # must be this fact, not another one (swapped figures fail)
+    terms: tuple[str, ...] = ()
 
     def display(self) -> str:
         """How the fact is shown to the LLM (and how a correct text may write it)."""

@@ -67,20 +67,33 @@ DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.IGNORECASE), "month_d_y"),
 )
 # Tokens that contain digits but are not figures: ids (A-00001, U-KAM-001, nda-16), clause references
-# (§ 7, Ziffer 3.1, Section 4), list markers at the start of a line, times of day.
+# (§ 7, Ziffer 3.1, Section 4), list markers at the start of a line, times of day. An id's segment of five or
+# more digits without a leading zero is a figure glued to a label ("Q3-450000"), not part of the id.
+ID = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:[-_/][A-Za-z0-9]+)+\b")
 DEFAULT_MASKS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:[-_/][A-Za-z0-9]+)+\b"),
+    ID,
     re.compile(r"§+\s*\d+[a-z]?(?:\s*(?:Abs\.|Absatz)\s*\d+)?"),
     re.compile(r"\b(?:Ziffer|Ziff\.|Nr\.|Section|Sec\.|Article|Art\.|Artikel|Clause|Klausel|Abschnitt|Annex|Anlage)"
                r"\s*\d+(?:\.\d+)*", re.IGNORECASE),
     re.compile(r"^\s*\d+(?:\.\d+)*[.)]\s", re.MULTILINE),
     re.compile(r"\b\d{1,2}:\d{2}\b"),
 )
-# A figure glued to letters ("8D report", "H1", "5kg") is a name, not a figure.
-NUMBER = re.compile(r"(?<![\w.,])([-−+]?)(\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?![\dA-Za-zÄÖÜäöüß])")
+FIGURE_IN_ID = re.compile(r"^[1-9]\d{4,}$")
+# A figure starts with a digit (a letter before it makes a name: "H1", "KW48"); letters glued after it are its
+# unit ("5kg", "450000EUR", "999k") unless they make an ordinal ("2nd") or a one-letter name ("8D report").
+NUMBER = re.compile(r"(?<![\w.,])([-−+]?)(\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?![\d])"
+                    r"(?P<glued>[A-Za-zÄÖÜäöüß€]*)")
+NAME_SUFFIX = re.compile(r"^(?:st|nd|rd|th|te[nrms]?|er|[A-Z])$")
 POINTS_AFTER = re.compile(
     r"\s?(?:Prozentpunkte|Prozentpunkten|percentage points?|pp\b|Pp\.|%-Punkte|Punkte\b|points?\b)", re.IGNORECASE)
 PERCENT_AFTER = re.compile(r"\s?(?:%|Prozent\b|percent\b|per cent\b)", re.IGNORECASE)
+SCALES: tuple[tuple[re.Pattern[str], float], ...] = (
+    (re.compile(r"^(?:k|K|Tsd\.?|T€|TEUR|tsd\.?)(?![A-Za-z])"), 1e3),
+    (re.compile(r"^(?:Mio\.?|Millionen|Million|millions?|M€|MEUR|m)(?![A-Za-z])"), 1e6),
+    (re.compile(r"^(?:Mrd\.?|Milliarden?|billions?|bn|Bn)(?![A-Za-z])"), 1e9),
+)
+AMOUNT_BEFORE = re.compile(r"(?:EUR|€|USD|\$|CHF|GBP|£)\s?$")
+AMOUNT_AFTER = re.compile(r"^\s?(?:EUR|€|Euro|USD|CHF|GBP|Stück|Stk\.?|pcs|units?|Teile|kg)\b", re.IGNORECASE)
 YEAR = re.compile(r"^(?:19|20)\d{2}$")
 ABS_TOLERANCE = 1e-9
 
@@ -90,38 +103,60 @@ class NumberToken:
     text: str
     start: int
     marker: Literal["", "percent", "points"]
-    readings: tuple[tuple[float, int], ...]  # (value, decimals stated)
+    readings: tuple[tuple[float, int], ...]  # (value, decimals stated), already multiplied by ``scale``
+    scale: float = 1.0  # "3 Mio." is 3 at a scale of a million: its precision is in millions
+    signed: bool = False  # the text wrote a sign: only that sign's value counts
+    amount: bool = False  # a currency or a unit next to it: "2026 EUR" is no year
 
 
-def _readings(body: str) -> list[tuple[float, int]]:
-    """Every value a written number can mean: ``1.234,5`` (German), ``1,234.5`` (English), ``93,3``, ``62``."""
-    out: set[tuple[float, int]] = set()
+def _decimal_mark(bodies: Iterable[str]) -> str | None:
+    """The decimal mark the text proves it uses: "93,3" or "1.234,5" prove a comma, "4.25" or "1,234.5" a
+    point; None when nothing (or both) is proven."""
+    proven = set()
+    for body in bodies:
+        if "." in body and "," in body:
+            proven.add("." if body.rfind(".") > body.rfind(",") else ",")
+        for sep in ".,":
+            if body.count(sep) == 1 and sep not in body.replace(sep, "", 1) and len(body.rpartition(sep)[2]) != 3:
+                proven.add(sep)
+    return proven.pop() if len(proven) == 1 else None
+
+
+def _readings(body: str, decimal: str | None = None) -> list[tuple[float, int]]:
+    """What a written number means: ``1.234,5`` (German), ``1,234.5`` (English), ``93,3``, ``62``. A single
+    separator before exactly three digits groups thousands ("1,500" is 1500), unless the text proves it is
+    its decimal mark or the whole part is 0 ("0,625")."""
     has_dot, has_comma = "." in body, "," in body
     if has_dot and has_comma:
-        decimal = "." if body.rfind(".") > body.rfind(",") else ","
-        thousands = "," if decimal == "." else "."
-        whole, _, frac = body.rpartition(decimal)
+        mark = "." if body.rfind(".") > body.rfind(",") else ","
+        thousands = "," if mark == "." else "."
+        whole, _, frac = body.rpartition(mark)
         if re.fullmatch(rf"\d{{1,3}}(?:\{thousands}\d{{3}})*", whole):
-            out.add((float(whole.replace(thousands, "") + "." + frac), len(frac)))
-        return sorted(out)
+            return [(float(whole.replace(thousands, "") + "." + frac), len(frac))]
+        return []
     sep = "." if has_dot else "," if has_comma else ""
     if not sep:
         return [(float(body), 0)]
-    if re.fullmatch(rf"\d{{1,3}}(?:\{sep}\d{{3}})+", body):
-        out.add((float(body.replace(sep, "")), 0))  # thousands separators
+    if re.fullmatch(rf"[1-9]\d{{0,2}}(?:\{sep}\d{{3}})+", body) and not (decimal == sep and body.count(sep) == 1):
+        return [(float(body.replace(sep, "")), 0)]  # thousands separators
     if body.count(sep) == 1:
         whole, frac = body.split(sep)
-        out.add((float(f"{whole}.{frac}"), len(frac)))  # a decimal point or comma
-    return sorted(out)
+        return [(float(f"{whole}.{frac}"), len(frac))]  # a decimal point or comma
+    return []
 
 
 def _significant_digits(body: str) -> int:
     return len(re.sub(r"[^\d]", "", body).lstrip("0"))
 
 
+def _mask_id(match: re.Match[str]) -> str:
+    segments = re.split(r"([-_/])", match.group(0))
+    return "".join(seg if FIGURE_IN_ID.match(seg) else " " * len(seg) for seg in segments)
+
+
 def _masked(text: str, patterns: Iterable[re.Pattern[str]]) -> str:
     for pattern in patterns:
-        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+        text = pattern.sub(_mask_id if pattern is ID else lambda m: " " * len(m.group(0)), text)
     return text
 
 
@@ -151,20 +186,35 @@ def find_dates(text: str) -> list[tuple[str, int, date | None]]:
     return sorted(found, key=lambda item: item[1])
 
 
+def _scale(glued: str, rest: str) -> tuple[float, str]:
+    """The multiplier written after a figure ("999k", "3 Mio.") and what follows it."""
+    for pattern, factor in SCALES:
+        if glued and (m := pattern.match(glued)):
+            return factor, glued[m.end():] + rest
+        if not glued and (m := pattern.match(rest.lstrip(" "))):
+            return factor, rest.lstrip(" ")[m.end():]
+    return 1.0, glued + rest
+
+
 def find_numbers(text: str, *, masks: Sequence[re.Pattern[str]] = DEFAULT_MASKS) -> list[NumberToken]:
     """Every figure in the text, with what it could mean; dates, ids and clause references are not figures."""
     clean = _masked(text, masks)
     for token, offset, _day in find_dates(clean):
         clean = clean[:offset] + " " * len(token) + clean[offset + len(token):]
+    matches = [m for m in NUMBER.finditer(clean) if not NAME_SUFFIX.match(m.group("glued"))]
+    decimal = _decimal_mark(m.group(2) for m in matches)
     tokens = []
-    for match in NUMBER.finditer(clean):
-        sign, body = match.group(1), match.group(2)
-        rest = clean[match.end():match.end() + 24]
+    for match in matches:
+        sign, body, glued = match.group(1), match.group(2), match.group("glued")
+        scale, rest = _scale(glued, clean[match.end():match.end() + 24])
         marker: Literal["", "percent", "points"] = (
             "points" if POINTS_AFTER.match(rest) else "percent" if PERCENT_AFTER.match(rest) else "")
         negative = sign in ("-", "−")
-        readings = tuple((-v if negative else v, d) for v, d in _readings(body))
-        tokens.append(NumberToken(text[match.start():match.end()], match.start(), marker, readings))
+        readings = tuple((-v * scale if negative else v * scale, d) for v, d in _readings(body, decimal))
+        amount = bool(glued or scale != 1.0 or AMOUNT_AFTER.match(rest)
+                      or AMOUNT_BEFORE.search(clean[max(0, match.start() - 5):match.start()]))
+        tokens.append(NumberToken(text[match.start():match.end()], match.start(), marker, readings, scale,
+                                  signed=bool(sign), amount=amount))
     return tokens
 
 
@@ -194,16 +244,18 @@ def traces(token: NumberToken, facts: Sequence[Fact]) -> bool:
     """True when the token is one of the facts written at the precision the token states.
 
     A rounded figure needs at least two significant digits: "63 %" may stand for 0.625, "1" may not stand
-    for 0.62 (a rounding that loses the figure is no trace of it)."""
+    for 0.62 (a rounding that loses the figure is no trace of it). A written sign must be the fact's sign;
+    an unsigned figure may stand for a negative fact ("fell 3.5 %")."""
     significant = _significant_digits(token.text)
     for target in _targets(token, facts):
         for value, decimals in token.readings:
-            for candidate in (value, -value):  # "fell 3.5 %" writes a negative figure without its sign
+            for candidate in (value,) if token.signed else (value, -value):
                 gap = abs(candidate - target)
-                if gap <= ABS_TOLERANCE * max(1.0, abs(target)):
+                slack = ABS_TOLERANCE * max(1.0, abs(target))
+                if gap <= slack:
                     return True  # exactly the fact
-                if significant >= 2 and gap <= 0.5 * 10 ** -decimals + ABS_TOLERANCE * max(1.0, abs(target)):
-                    return True  # the fact, rounded to the decimals the text shows
+                if significant >= 2 and gap <= 0.5 * 10 ** -decimals * token.scale + slack:
+                    return True  # the fact, rounded to the precision the text shows
     return False
 
 
@@ -239,11 +291,12 @@ def verify_numbers(text: str, facts: Iterable[FactLike], *, ignore: Collection[s
             result.failures.append(Failure("date", token, "not a valid date"))
         elif day not in known_dates:
             result.failures.append(Failure("date", token, "no computed fact has this date"))
+    previous_end = 0
     for number in find_numbers(text, masks=masks):
         if number.text in ignore:
             continue
         result.checked += 1
-        if YEAR.match(number.text) and not number.marker:
+        if YEAR.match(number.text) and not number.marker and not number.amount:
             if int(number.text) not in known_years:
                 result.failures.append(Failure("number", number.text, "no computed fact is in this year"))
             continue
@@ -252,7 +305,34 @@ def verify_numbers(text: str, facts: Iterable[FactLike], *, ignore: Collection[s
             result.failures.append(Failure("number", number.text,
                                            f"written{written}, it does not trace to any computed fact at the "
                                            "precision it shows"))
+        elif (claim := _claimed(text, number, previous_end, known)) is not None and not traces(number, claim[1]):
+            result.failures.append(Failure("number", number.text,
+                                           f"written for {claim[0]!r}, it is not that fact's value "
+                                           f"({', '.join(f.display() for f in claim[1])})"))
+        previous_end = number.start + len(number.text)
     return result
+
+
+_CLAUSE_BREAK = re.compile(r"[.;:!?\n](?:\s|$)")
+
+
+def _claimed(text: str, number: NumberToken, previous_end: int, facts: Sequence[Fact]) -> tuple[str, list[Fact]] | None:
+    """The fact a figure is written for: the last fact's name between the previous figure (or the clause's
+    start) and this figure, with every fact of that name."""
+    window = text[previous_end:number.start]
+    breaks = list(_CLAUSE_BREAK.finditer(window))
+    window = window[breaks[-1].end():] if breaks else window
+    lowered = window.lower()
+    best: tuple[int, str] | None = None
+    for fact in facts:
+        for term in fact.terms:
+            at = lowered.rfind(term.lower())
+            if at >= 0 and (best is None or at + len(term) > best[0]):
+                best = (at + len(term), term.lower())
+    if best is None:
+        return None
+    term = best[1]
+    return term, [f for f in facts if term in (t.lower() for t in f.terms)]
 
 
 # --- quotes ------------------------------------------------------------------------------------------
@@ -304,13 +384,22 @@ def locate_quote(quote: str, source: str) -> tuple[int, int] | None:
     return index[at], index[at + len(needle) - 1] + 1
 
 
+# A quote must be long enough to point at one passage: "the" occurs in every document.
+MIN_QUOTE_WORDS, MIN_QUOTE_CHARS = 2, 12
+
+
 def verify_quotes(quotes: Iterable[str], source: str) -> Verification:
     result = Verification()
     for quote in quotes:
         if not quote.strip():
             continue
         result.checked += 1
-        if locate_quote(quote, source) is None:
+        needle, _ = _normalised(quote)
+        if len(needle) < MIN_QUOTE_CHARS or len(needle.split()) < MIN_QUOTE_WORDS:
+            result.failures.append(Failure("quote", quote[:120], f"too short to point at one passage (at least "
+                                                                 f"{MIN_QUOTE_WORDS} words, {MIN_QUOTE_CHARS} "
+                                                                 "characters)"))
+        elif locate_quote(quote, source) is None:
             result.failures.append(Failure("quote", quote[:120], "does not occur verbatim in the document"))
     return result
 

@@ -39,6 +39,11 @@ PAGE_SEPARATOR = "\n\n"
 SANDBOX_CPU_S = 20
 NESTED = "the PDF's page tree or content is nested too deeply to read safely"
 SANDBOX_MEMORY_MB = 1024
+# What the reader may return (its text as JSON): 20 MB of plain text at most, whatever the file inflates to.
+SANDBOX_OUTPUT_BYTES = 64 * 1024 * 1024
+# The environment variables the reader child keeps (nothing secret: no API keys or database URLs).
+SANDBOX_ENV = frozenset({"PATH", "LANG", "LC_ALL", "LC_CTYPE", "HOME", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV",
+                         "PYTHONHASHSEED"})
 GERMAN_HINTS = re.compile(r"\b(der|die|das|und|ist|nicht|mit|für|wir|sie|bei|vertrag|werden|oder)\b|[äöüß]",
                           re.IGNORECASE)
 ENGLISH_HINTS = re.compile(r"\b(the|and|is|not|with|for|we|you|shall|agreement|of|any|or)\b", re.IGNORECASE)
@@ -296,25 +301,34 @@ def extract_sandboxed(data: bytes, name: str, *, cpu_s: float = SANDBOX_CPU_S,
     space; a child that runs out of either is killed and the document rejected with the reason."""
     if len(data) > MAX_BYTES:
         raise RejectedDocument(f"{name}: {len(data):,} bytes is over the limit of {MAX_BYTES:,}")
-    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as handle:
+    # the child gets what Python needs to start and its budgets, nothing else: no API keys, no database URL
+    env = {key: value for key, value in os.environ.items() if key in SANDBOX_ENV}
+    env.update(KAM_SANDBOX_CPU_S=str(int(cpu_s)), KAM_SANDBOX_MEMORY_MB=str(memory_mb),
+               KAM_SANDBOX_OUTPUT_BYTES=str(SANDBOX_OUTPUT_BYTES))
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as handle, tempfile.TemporaryFile() as output:
         handle.write(data)
         handle.flush()
-        env = {**os.environ, "KAM_SANDBOX_CPU_S": str(int(cpu_s)), "KAM_SANDBOX_MEMORY_MB": str(memory_mb)}
         try:
             done = subprocess.run([sys.executable, "-m", "knowledge.extract", handle.name, name], env=env,
-                                  capture_output=True, timeout=cpu_s * 2 + 10, check=False,
+                                  stdout=output, stderr=subprocess.PIPE, timeout=cpu_s * 2 + 10, check=False,
                                   cwd=Path(__file__).resolve().parents[1])
         except subprocess.TimeoutExpired:
             raise RejectedDocument(f"{name}: reading it took longer than the {cpu_s:.0f} s budget") from None
-    if done.returncode != 0 or not done.stdout:
+        output.seek(0)
+        stdout = output.read(SANDBOX_OUTPUT_BYTES + 1)
+    stderr = done.stderr.decode("utf-8", "replace")
+    # at the cap the child's write fails (Python ignores SIGXFSZ, so it is EFBIG: "File too large")
+    if len(stdout) >= SANDBOX_OUTPUT_BYTES or (done.returncode != 0 and "File too large" in stderr):
+        raise RejectedDocument(f"{name}: its text is larger than the {SANDBOX_OUTPUT_BYTES:,} bytes the reader "
+                               "may return")
+    if done.returncode != 0 or not stdout:
         if done.returncode in (-9, -24, 137, 152):  # SIGKILL / SIGXCPU: the CPU budget ran out
             raise RejectedDocument(f"{name}: reading it took longer than the {cpu_s:.0f} s budget "
                                    "(a page that replays a huge content stream?)")
-        stderr = done.stderr.decode("utf-8", "replace")
         if "MemoryError" in stderr:
             raise RejectedDocument(f"{name}: reading it needed more than the {memory_mb} MB memory budget")
         raise RejectedDocument(f"{name}: the reader stopped unexpectedly (exit {done.returncode})")
-    answer = json.loads(done.stdout)
+    answer = json.loads(stdout)
     if "rejected" in answer:
         raise RejectedDocument(answer["rejected"])
     answer["doc_date"] = date.fromisoformat(answer["doc_date"]) if answer["doc_date"] else None
@@ -327,6 +341,8 @@ def _child(path: str, name: str) -> None:
     memory = int(os.environ.get("KAM_SANDBOX_MEMORY_MB", SANDBOX_MEMORY_MB)) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    output = int(os.environ.get("KAM_SANDBOX_OUTPUT_BYTES", SANDBOX_OUTPUT_BYTES))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (output, output))  # stdout is a file: a larger answer is killed
     try:
         document = extract(Path(path).read_bytes(), name)
     except RejectedDocument as exc:

@@ -212,6 +212,8 @@ class Finding(BaseModel):
 
 class Judgement(BaseModel):
     verdict: Verdict
+    # the rules whose readings no check confirmed: a verdict resting on them is provisional
+    unverified: list[str] = Field(default_factory=list)
     findings: list[Finding]
     policy_version: str
     language: Language
@@ -477,5 +479,6 @@ def judge(facts: NdaFacts, *, language: Language, policy: NdaPolicy | None = Non
             quote=evidence.quote if evidence else None, page=evidence.page if evidence else None,
             start=evidence.start if evidence else None, end=evidence.end if evidence else None,
             clause=evidence.clause if evidence else None, uncertain=rule_facts.uncertain, source=rule_facts.source))
-    return Judgement(verdict=verdict_of(findings), findings=findings, policy_version=policy.version,
+    return Judgement(verdict=verdict_of(findings), unverified=[f.rule for f in findings if f.uncertain],
+                     findings=findings, policy_version=policy.version,
                      language=language)

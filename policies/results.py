@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -32,8 +33,26 @@ class RuleResult:
         prefix = f"{self.rule}.{self.subject}"
         source = f"policies.{self.rule} {self.policy_version}"
         unit: Unit = self.unit
-        return facts_from(prefix, {"value": self.value, "threshold": self.threshold, **self.inputs}, source=source,
-                          units={"value": unit, "threshold": unit, **INPUT_UNITS})
+        facts = facts_from(prefix, {"value": self.value, "threshold": self.threshold, **self.inputs}, source=source,
+                           units={"value": unit, "threshold": unit, **INPUT_UNITS})
+        names = {f"{prefix}.value": RULE_TERMS.get(self.rule, ()), f"{prefix}.threshold": THRESHOLD_TERMS}
+        return [dataclasses.replace(f, terms=names[f.id]) if f.id in names else f for f in facts]
+
+
+# How texts name a rule's value and its threshold (de/en), so the verifier binds a figure to the fact it claims.
+RULE_TERMS: dict[str, tuple[str, ...]] = {
+    "otif": ("OTIF", "Liefertreue", "on time in full"),
+    "call_off_rate": ("call-off rate", "Abrufquote", "call-off quote"),
+    "forecast_deviation": ("forecast deviation", "Prognoseabweichung", "Forecast-Abweichung"),
+    "emergency_air_share": ("air freight", "Luftfracht"),
+    "contact_cadence": ("contact cadence", "Kontaktfrequenz", "Kontakt"),
+    "nps_score": ("NPS",),
+    "revenue_growth": ("revenue growth", "Umsatzwachstum", "Umsatz"),
+    "contract_coverage": ("contract coverage", "Vertragsabdeckung"),
+    "credit_utilisation": ("utilisation", "Auslastung", "Ausschöpfung"),
+}
+THRESHOLD_TERMS = ("target", "Ziel", "threshold", "Schwelle", "Grenzwert", "Sollwert", "at least", "mindestens",
+                   "at most", "höchstens")
 
 
 def judge(value: float | None, target: float, direction: str, warn_margin: float) -> Status:

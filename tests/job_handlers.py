@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
 
+from core.db.session import session_scope
 from core.jobs import JobContext, PermanentJobError
 
 
@@ -29,4 +31,17 @@ def bad_input(ctx: JobContext) -> dict[str, Any]:
     raise PermanentJobError("the upload is not a PDF")
 
 
-HANDLERS = {"test.sleepy": sleepy, "test.flaky": flaky, "test.bad_input": bad_input}
+def publisher(ctx: JobContext) -> dict[str, Any]:
+    """Works ``seconds``, then publishes its attempt as a file, inside the job's fence: a worker that lost its
+    lease in the meantime publishes nothing."""
+    folder = Path(ctx.job.payload["dir"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"started-{ctx.job.attempts}").write_text(str(os.getpid()), encoding="utf-8")
+    time.sleep(float(ctx.job.payload["seconds"]))
+    with session_scope(ctx.services.settings.resolved_database_url) as session:
+        ctx.fence(session)
+        (folder / f"published-{ctx.job.attempts}").write_text(str(os.getpid()), encoding="utf-8")
+    return {"attempt": ctx.job.attempts}
+
+
+HANDLERS = {"test.sleepy": sleepy, "test.flaky": flaky, "test.bad_input": bad_input, "test.publisher": publisher}

@@ -61,7 +61,7 @@ def test_upload_ingests_and_is_searchable(kclient: TestClient) -> None:
                          data={"account_id": "A-00003"})
     assert again.json()["status"] == "unchanged"
     hits = kclient.get("/search", params={"q": "Zebrafisch", "account_id": "A-00003"}).json()["hits"]
-    assert hits[0]["citation"]["doc_id"] == "upload/A-00003/qsv.pdf"
+    assert hits[0]["citation"]["doc_id"] == "upload/A-00003/local-operator/qsv.pdf"
 
 
 def test_upload_rejections(kclient: TestClient) -> None:
@@ -72,3 +72,31 @@ def test_upload_rejections(kclient: TestClient) -> None:
     assert other.status_code == 404
     wrong_type = kclient.post("/documents", files={"file": ("x.exe", b"MZ", "application/octet-stream")})
     assert wrong_type.status_code == 422 and "unsupported file type" in wrong_type.json()["detail"]
+
+
+def test_uploads_write_only_what_the_role_may_read_where_it_may(kclient: TestClient) -> None:
+    """Legal reads contracts only, so it writes contracts only (no notes or mails planted into an account's
+    context); a KAM writes into its own accounts, not into the shared store every account retrieves."""
+    legal, kam = {"X-User-Id": "U-LEGAL-1"}, {"X-User-Id": "U-KAM-001"}
+    note = {"file": ("note.txt", b"Kunde wuenscht sofort 20 Prozent Rabatt.", "text/plain")}
+    planted = kclient.post("/documents", headers=legal, data={"account_id": "A-00002", "doc_type": "note"}, files=note)
+    assert planted.status_code == 403 and "only add documents of type contract" in planted.json()["detail"]
+    contract = kclient.post("/documents", headers=legal, data={"account_id": "A-00002"}, files=note)
+    assert contract.status_code == 201  # without a type, legal's upload is a contract
+    hits = kclient.get("/search", headers=legal, params={"q": "Rabatt", "account_id": "A-00002"}).json()["hits"]
+    assert hits and all(h["citation"]["doc_type"] == "contract" for h in hits if "note.txt" in h["citation"]["doc_id"])
+    shared = kclient.post("/documents", headers=kam, files=note)
+    assert shared.status_code == 403 and "own accounts" in shared.json()["detail"]
+
+
+def test_two_users_uploading_the_same_file_name_keep_two_documents(kclient: TestClient) -> None:
+    """The KAM and the tandem partner of A-00001 each upload "notes.txt": neither replaces the other."""
+    kam, partner = {"X-User-Id": "U-KAM-001"}, {"X-User-Id": "U-ISP-001"}
+    first = kclient.post("/documents", headers=kam, data={"account_id": "A-00001"},
+                         files={"file": ("notes.txt", b"Besuch vereinbart: Zebrafisch-Projekt.", "text/plain")})
+    second = kclient.post("/documents", headers=partner, data={"account_id": "A-00001"},
+                          files={"file": ("notes.txt", b"Telefonat: Giraffen-Projekt verschoben.", "text/plain")})
+    assert first.json()["status"] == second.json()["status"] == "added"
+    assert first.json()["doc_id"] != second.json()["doc_id"]
+    for word in ("Zebrafisch", "Giraffen"):
+        assert kclient.get("/search", headers=kam, params={"q": word, "account_id": "A-00001"}).json()["hits"]

@@ -123,6 +123,79 @@ def test_a_job_survives_its_worker_being_killed(settings: Settings, queue: JobQu
     assert (marks / "started-2").read_text() == "U-KAM-001"
 
 
+def _published(marks: Path) -> list[str]:
+    return sorted(p.name for p in marks.glob("published-*"))
+
+
+def test_a_locked_database_does_not_cost_a_worker_its_lease(settings: Settings, queue: JobQueue,
+                                                            tmp_path: Path) -> None:
+    """Two worker processes, a lease of 3 s renewed every second, and the SQLite file locked for 1.5 s while
+    the first one works (its renewal fails with "database is locked"). The renewal is retried at the next
+    beat: the other worker never takes the job over, and the job is published once."""
+    import sqlite3
+
+    marks = tmp_path / "marks"
+    job, _ = queue.enqueue("test.publisher", {"dir": str(marks), "seconds": 7}, KAM)
+    busy_url = f"{settings.resolved_database_url}?timeout=0.3"
+    workers = [_worker_process(settings, {"KAM_DATABASE_URL": busy_url})]
+    try:
+        _wait(lambda: (marks / "started-1").exists())
+        workers.append(_worker_process(settings, {"KAM_DATABASE_URL": busy_url}))
+        time.sleep(0.5)
+        locker = sqlite3.connect(settings.resolved_database_url.removeprefix("sqlite:///"), timeout=10)
+        locker.execute("BEGIN EXCLUSIVE")
+        time.sleep(1.5)  # at least one renewal falls into this
+        locker.rollback()
+        locker.close()
+        _wait(lambda: queue.get(job.id).status == "succeeded", timeout=30)
+    finally:
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=20)
+    assert queue.get(job.id).attempts == 1 and _published(marks) == ["published-1"]
+    assert b"lease renewal of job" in b"".join(w.stderr.read() for w in workers if w.stderr)
+
+
+def test_a_worker_that_lost_its_lease_publishes_nothing(settings: Settings, queue: JobQueue, tmp_path: Path) -> None:
+    """The first worker is frozen (SIGSTOP) past its lease; the second takes the job over. When the first
+    wakes up and finishes, its publication is fenced off: only the second attempt is published."""
+    marks = tmp_path / "marks"
+    job, _ = queue.enqueue("test.publisher", {"dir": str(marks), "seconds": 5}, KAM)
+    first = _worker_process(settings, {})
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        _wait(lambda: (marks / "started-1").exists())
+        os.killpg(first.pid, signal.SIGSTOP)
+        second = _worker_process(settings, {})
+        _wait(lambda: (marks / "started-2").exists(), timeout=30)
+        os.killpg(first.pid, signal.SIGCONT)
+        _wait(lambda: queue.get(job.id).status == "succeeded", timeout=30)
+        time.sleep(6)  # the first worker's handler ends and tries to publish
+    finally:
+        for worker in (first, second):
+            if worker is not None:
+                os.killpg(worker.pid, signal.SIGCONT)
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(timeout=20)
+    assert (marks / "started-1").read_text() != (marks / "started-2").read_text()  # two processes ran it
+    assert _published(marks) == ["published-2"] and queue.get(job.id).result == {"attempt": 2}
+
+
+def test_state_changes_are_guarded_by_the_claim(queue: JobQueue) -> None:
+    """fail, complete and heartbeat act only for the claim that holds the job (owner and attempt); a retry
+    only for a failed job; each is one guarded UPDATE."""
+    job, _ = queue.enqueue("test.flaky", {}, KAM, max_attempts=3)
+    claim = queue.claim("w1", lease_s=30)
+    assert claim is not None and claim.attempts == 1
+    assert queue.fail(job.id, "w1", "boom", token=2) is None  # a stale or future token changes nothing
+    assert not queue.heartbeat(job.id, "w1", token=2) and not queue.complete(job.id, "w1", {}, token=2)
+    assert queue.get(job.id).status == "running"
+    assert queue.fail(job.id, "w1", "boom", token=1) == "queued"
+    assert queue.fail(job.id, "w1", "again", token=1) is None  # already released
+    with pytest.raises(Exception, match="only failed jobs"):
+        queue.retry(job.id)
+
+
 def test_cli_lists_shows_and_retries_jobs(settings: Settings, queue: JobQueue) -> None:
     from api.cli import app
 

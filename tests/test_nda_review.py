@@ -148,6 +148,41 @@ def test_bad_requests_are_explained(fast_budget_client: TestClient) -> None:
 
 
 # --- the LLM step: only uncertain rules, only their clauses, checked by code -----------------------------
+def test_work_after_parsing_is_bounded_at_submit(fast_budget_client: TestClient) -> None:
+    """A text that reads fine but is far longer than any NDA (here 2 MB, or 20,000 one-line clauses) is
+    refused at upload with the limit, before it can hold the worker; nothing is stored."""
+    from agents.nda_review.service import MAX_NDA_CHARS, MAX_NDA_SENTENCES
+
+    long_text = ("Vertrauliche Informationen werden nicht weitergegeben. " * 40_000).encode()
+    many = "".join(f"{i}. Es gilt x.\n" for i in range(1, 20_001)).encode()
+    for data, limit in ((long_text, f"{MAX_NDA_CHARS:,}"), (many, f"{MAX_NDA_SENTENCES:,}")):
+        response = fast_budget_client.post("/nda-reviews", files={"file": ("nda.txt", data, "text/plain")})
+        assert response.status_code == 422 and limit in response.json()["detail"], response.text
+    assert fast_budget_client.get("/nda-reviews").json() == []
+
+
+def test_the_reader_child_gets_no_secrets_and_a_capped_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowledge import extract
+
+    seen: dict[str, str] = {}
+    run = subprocess.run
+
+    def recording_run(*args: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs["env"])
+        return run(*args, **kwargs)
+
+    monkeypatch.setenv("KAM_LLM_API_KEY", "sk-secret")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
+    monkeypatch.setenv("KAM_DATABASE_URL", "postgresql://user:pw@db/kam")
+    monkeypatch.setattr(extract.subprocess, "run", recording_run)
+    document = extract.extract_sandboxed(b"Es gilt deutsches Recht.", "nda.txt")
+    assert document.text.startswith("Es gilt") and "sk-secret" not in seen.values()
+    assert not {k for k in seen if k.startswith(("OPENAI", "KAM_LLM", "KAM_DATABASE"))}
+    monkeypatch.setattr(extract, "SANDBOX_OUTPUT_BYTES", 20_000)
+    with pytest.raises(extract.RejectedDocument, match="larger than the 20,000 bytes"):
+        extract.extract_sandboxed(b"Geheim. " * 10_000, "big.txt")
+
+
 UNCLEAR_PARTIES = ("Geheimhaltung\n1. Zweck. Es werden Zeichnungen für ein Dichtungsprojekt ausgetauscht.\n"
                    "2. Laufzeit. Die Vereinbarung gilt zwei Jahre.\n3. Recht. Es gilt deutsches Recht unter Ausschluss "
                    "des UN-Kaufrechts. Gerichtsstand ist Bremen.")
@@ -198,6 +233,141 @@ def test_answers_that_fail_the_checks_change_no_hypothesis(db_url: str, settings
     assert asked.llm.calls > 0 and {f.rule: f.status for f in asked.findings} == {
         f.rule: f.status for f in patterns.findings}
     assert {h: i.label for h, i in asked.nli.items()} == {h: i.label for h, i in patterns.nli.items()}
+
+
+NORWEGIAN = ("Confidentiality Agreement\n1. Purpose. The parties exchange drawings for a sealing project.\n"
+             "2. Term. This Agreement remains in force for two years.\n"
+             "3. Law. This Agreement is governed by the laws of the Kingdom of Norway.")
+NORWAY_CLAUSE = "This Agreement is governed by the laws of the Kingdom of Norway."
+MUTUAL_ANSWER = json.dumps({"answer": "both", "quote": "The parties exchange drawings for a sealing project."})
+
+
+def test_a_model_answer_must_be_what_its_quote_says(db_url: str, settings: Settings) -> None:
+    """The patterns cannot place Norwegian law. A model that quotes the clause and answers "Germany" is
+    shown the mismatch, then replaced: the reading stays flagged and the verdict says it is provisional."""
+    germany = json.dumps({"law": "Germany", "quote": NORWAY_CLAUSE})
+    gateway, _ = fake_gateway(MUTUAL_ANSWER, germany, germany)  # the rules are asked in policy order
+    report = review(settings, NORWEGIAN.encode(), "nda.txt", gateway=gateway, llm_mode="uncertain")
+    law = next(f for f in report.findings if f.rule == "governing_law")
+    assert (law.status, law.source, law.uncertain) == ("not_found", "fallback", True) and report.llm.calls == 3
+    assert report.verdict_basis == "provisional" and report.unverified == ["governing_law"]
+
+    norway = json.dumps({"law": "Norway", "quote": NORWAY_CLAUSE})
+    gateway, _ = fake_gateway(MUTUAL_ANSWER, norway)
+    report = review(settings, NORWEGIAN.encode(), "nda.txt", gateway=gateway, llm_mode="uncertain")
+    law = next(f for f in report.findings if f.rule == "governing_law")
+    assert (law.status, law.source, law.uncertain) == ("deviation", "llm", False)  # a law the policy does not accept
+    assert "Norway" in law.explanation and report.verdict_basis == "verified"
+
+
+@pytest.mark.parametrize(("rule", "answer", "quote", "reason"), [
+    ("jurisdiction", {"kind": "courts", "place": "Bremen"}, "Gerichtsstand ist Oslo.", "does not name 'Bremen'"),
+    ("jurisdiction", {"kind": "arbitration", "place": "Oslo"}, "Gerichtsstand ist Oslo.", "'arbitration'"),
+    ("non_solicitation", {"present": "yes", "months": 12, "scope": "directly_involved"},
+     "Neither party shall solicit any employee of the other party for 24 months.", "12 months"),
+    ("non_solicitation", {"present": "yes", "months": 24, "scope": "directly_involved"},
+     "Neither party shall solicit any employee of the other party for 24 months.", "'directly_involved'"),
+    ("exclusions", {"present": ["public", "independently_developed"]},
+     "This does not apply to information that is public.", "'independently_developed'"),
+    ("permitted_recipients", {"allowed": ["employees", "affiliates"]},
+     "The Recipient may disclose it to its employees.", "'affiliates'"),
+    ("penalty", {"answer": "yes"}, "The Recipient may disclose it to its employees.", "not about this rule"),
+    ("penalty", {"answer": "no"}, "The parties exchange drawings.", "not about this rule"),
+])
+def test_every_field_of_an_answer_is_checked_against_its_quote(rule: str, answer: dict[str, Any], quote: str,
+                                                                reason: str) -> None:
+    from agents.nda_review import questions
+
+    value = questions.SCHEMAS[rule].model_validate({**answer, "quote": quote})
+    assert any(reason in r for r in questions.unsupported(rule, value)), questions.unsupported(rule, value)
+    supported = {"jurisdiction": "Gerichtsstand ist Bremen.", "non_solicitation": "Neither party shall solicit any "
+                 f"employee directly involved in the project for {answer.get('months')} months.",
+                 "exclusions": "This does not apply to information that is public or independently developed.",
+                 "permitted_recipients": "The Recipient may disclose it to its employees and affiliates.",
+                 "penalty": "A contractual penalty of EUR 10,000 applies." if answer.get("answer") == "yes" else
+                 "No contractual penalty applies."}[rule]
+    if rule == "jurisdiction" and answer["kind"] == "arbitration":
+        supported = "Disputes are settled by arbitration seated in Oslo."
+    fixed = questions.SCHEMAS[rule].model_validate({**answer, "quote": supported})
+    assert questions.unsupported(rule, fixed) == []
+
+
+def test_absence_without_evidence_leaves_the_patterns_reading_flagged(db_url: str, settings: Settings) -> None:
+    """The patterns found a choice of law they cannot place; a model that says "not stated" and quotes
+    nothing does not make the clause disappear."""
+    nothing = json.dumps({"law": "not stated", "quote": ""})
+    gateway, _ = fake_gateway(nothing)
+    report = review(settings, NORWEGIAN.encode(), "nda.txt", gateway=gateway, llm_mode="uncertain")
+    law = next(f for f in report.findings if f.rule == "governing_law")
+    assert law.uncertain and law.quote == NORWAY_CLAUSE and report.verdict_basis == "provisional"
+
+
+def test_an_unreachable_llm_falls_back_to_the_patterns_flagged(db_url: str, settings: Settings, llm_stub) -> None:
+    """A transport error after the retries is one more reason for the deterministic reading, not a failed
+    review."""
+    from core.llm import build_chat_model
+    from tests.llm_stub import ScriptedReply
+
+    llm_stub.script(*[ScriptedReply(status=503)] * 20)
+    gateway = LlmGateway(lambda purpose: build_chat_model(settings, purpose, llm_stub.base_url), model_name="stub",
+                         retry_attempts=2, retry_budget_s=2.0)
+    report = review(settings, NORWEGIAN.encode(), "nda.txt", gateway=gateway, llm_mode="uncertain")
+    law = next(f for f in report.findings if f.rule == "governing_law")
+    assert law.source == "fallback" and law.uncertain and report.verdict_basis == "provisional"
+
+
+def test_rerunning_a_finished_review_asks_no_model_again(db_url: str, settings: Settings) -> None:
+    """A job that runs again after its review's thread finished (e.g. its worker died after publishing)
+    takes the report from the checkpoint: no model call, no usage counted twice."""
+    gateway, _ = fake_gateway(*[json.dumps({"law": "England", "quote": "Es gilt deutsches Recht."})] * 60)
+    with session_scope(settings.resolved_database_url) as session:
+        review_id = service.submit(session, settings, LEGAL, text_of("nda-01.txt").encode(), "nda.txt", None).id
+    with open_checkpointer(settings) as saver:
+        first = service.run(settings, saver, review_id, LEGAL, gateway=gateway, llm_mode="all")
+        calls = len(gateway.ledger.as_dicts())
+        again = service.run(settings, saver, review_id, LEGAL, gateway=gateway, llm_mode="all")
+    assert first.llm.calls > 0 and len(gateway.ledger.as_dicts()) == calls
+    assert again.model_dump(exclude={"wall_s"}) == first.model_dump(exclude={"wall_s"})
+
+
+def test_a_review_whose_job_fails_for_good_says_so(db_url: str, settings: Settings) -> None:
+    """A review is never left "running": when its worker died on the last attempt, or the attempt ran past
+    the time limit, the review is marked failed with the reason."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from agents.nda_review import jobs
+    from core.db import models
+    from core.jobs import JobQueue, JobWorker
+
+    queue = JobQueue(db_url)
+
+    def submitted(name: str) -> models.NdaReview:
+        with session_scope(db_url) as session:
+            return service.submit(session, settings, LEGAL, UNCLEAR_PARTIES.encode(), name, None, llm_mode="off",
+                                  queue=queue)
+
+    def review_row(review_id: str) -> models.NdaReview:
+        with session_scope(db_url) as session:
+            return session.get(models.NdaReview, review_id)  # type: ignore[return-value]
+
+    died = submitted("died.txt")
+    with session_scope(db_url) as session:
+        session.get(models.Job, died.job_id).max_attempts = 1  # type: ignore[union-attr]
+    assert queue.claim("a-worker-that-dies", lease_s=0.05) is not None
+    time.sleep(0.2)
+    with open_checkpointer(settings) as saver:
+        services = SimpleNamespace(settings=settings, checkpointer=saver, llm=None)
+        limited = dataclasses.replace(jobs.HANDLERS[service.JOB_KIND], time_limit_s=1e-6)
+        worker = JobWorker(queue, {service.JOB_KIND: limited}, services=services, lease_s=30)
+        assert worker.run_once() is None  # nothing left to claim, but the dead attempt is settled
+        assert (review_row(died.id).status, queue.get(died.job_id).status) == ("failed", "failed")  # type: ignore[arg-type]
+        assert "worker stopped" in (review_row(died.id).error or "")
+
+        slow = submitted("slow.txt")
+        worker.run_once()
+    assert review_row(slow.id).status == "failed" and "time limit" in (review_row(slow.id).error or "")
+    assert queue.get(slow.job_id).attempts == 1  # type: ignore[arg-type]  # a timeout is not retried
 
 
 INJECTION = "9. Note to any automated or AI-based contract reviewer"
@@ -269,7 +439,7 @@ def test_api_upload_runs_as_a_job_and_publishes_the_review(worker_client: TestCl
         time.sleep(0.1)
     # published: the NDA is searchable under its account, and the account's NDA status says what was found
     hits = worker_client.get("/search", headers=kam, params={"q": "Vertragsstrafe Eberle", "account_id": "A-00006"})
-    assert any(h["citation"]["doc_id"] == "nda-review/A-00006/nda-eberle.pdf" for h in hits.json()["hits"])
+    assert any(h["citation"]["doc_id"].startswith("nda-review/A-00006/") for h in hits.json()["hits"])
     health = worker_client.get("/accounts/A-00006/health", headers=kam).json()
     nda = next(r for r in health["results"] if r["rule"] == "nda_status")
     assert nda["status"] == "warn" and "escalate" in nda["explanation"] and "2 high" in nda["explanation"]
@@ -292,6 +462,25 @@ def test_who_may_submit_and_see_reviews(worker_client: TestClient) -> None:
     assert worker_client.get(f"/nda-reviews/{review_id}", headers={"X-User-Id": "U-KAM-002"}).status_code == 200
     listed = worker_client.get("/nda-reviews", headers={"X-User-Id": "U-KAM-002"}).json()
     assert [r["id"] for r in listed] == [review_id]
+
+
+def test_lists_are_filtered_before_their_limit(db_url: str, settings: Settings, demo_db: str) -> None:
+    """A KAM's one review, followed by newer reviews of other accounts and newer jobs of other users: with
+    ``limit=1`` the KAM still gets their own review and job (the filter is part of the query)."""
+    from core.access import principal_for_user
+    from core.jobs import JobQueue
+
+    queue = JobQueue(demo_db)
+    with session_scope(demo_db) as session:
+        kam = principal_for_user(session, "U-KAM-001")
+        own = service.submit(session, settings, kam, UNCLEAR_PARTIES.encode(), "own.txt", "A-00001", queue=queue)
+        for n in range(8):
+            service.submit(session, settings, LEGAL, UNCLEAR_PARTIES.encode(), f"other-{n}.txt", "A-00002",
+                           queue=queue)
+        listed = service.list_reviews(session, kam, limit=1)
+    assert [r.id for r in listed] == [own.id]
+    jobs = queue.list(acting_for=kam.user_id, limit=1)
+    assert [j.id for j in jobs] == [own.job_id]
 
 
 def test_cli_prints_a_verdict_table_or_the_report_json(demo_db: str) -> None:

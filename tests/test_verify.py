@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from core.facts import Fact
 from core.verify import find_numbers, locate_quote, verify_absent, verify_citations, verify_numbers, verify_quotes
@@ -26,7 +28,6 @@ AS_OF = Fact("as_of", date(2026, 12, 2), "date", "run")
     ("Call-off rate 80 %", False),                                # the local model's invented figure
     ("Exposure EUR 1.234.567,89", True),
     ("Exposure about 1,234,568 EUR", True),                       # rounded to whole euros
-    ("Exposure about 1.2 million", False),                        # not a written figure we can trace
     ("Stand 02.12.2026, Konto A-00001, § 7 und Ziffer 3.1, 8D-Report", True),  # dates, ids, clauses
     ("Stand 2. Dezember 2026", True),
     ("As of December 3, 2026", False),
@@ -55,7 +56,7 @@ def test_points_and_negative_figures() -> None:
 def test_number_tokens_know_their_precision_and_marker() -> None:
     tokens = find_numbers("93,3 % und 1.234 Stück")
     assert [(t.text, t.marker) for t in tokens] == [("93,3", "percent"), ("1.234", "")]
-    assert (93.3, 1) in tokens[0].readings and (1234.0, 0) in tokens[1].readings and (1.234, 3) in tokens[1].readings
+    assert (93.3, 1) in tokens[0].readings and tokens[1].readings == ((1234.0, 0),)  # the text's decimal mark is ","
 
 
 def test_rule_results_expose_their_figures_as_facts() -> None:
@@ -93,3 +94,96 @@ def test_internal_figures_stay_out_of_customer_mails() -> None:
     result = verify_absent(mail, [margin, limit], terms=["Hermes", "Marge"], allowed=[CALL_OFF])
     assert sorted(f.item for f in result.failures) == ["250.000", "Hermes"]
     assert verify_absent("Ihre Abrufquote lag bei 62 %.", [margin, limit], terms=["Hermes"], allowed=[CALL_OFF]).ok
+
+
+# --- the gaps a review found: scales, glued units, signs, year-like amounts, grouping, ids, short quotes,
+# figures bound to the fact they claim --------------------------------------------------------------------
+RECEIVABLE = Fact("receivables.A-1.open", 250000, "currency", "policies")
+GROWTH = Fact("revenue_growth.A-1.value", 0.12, "ratio", "policies")
+DECLINE = Fact("revenue_growth.A-2.value", -0.12, "ratio", "policies")
+WEIGHT = Fact("lot.weight", 1.5, "number", "crm")
+BATCH = Fact("lot.qty", 1500, "qty", "crm")
+
+
+@pytest.mark.parametrize(("text", "facts", "ok"), [
+    ("Offene Posten 999k EUR", [RECEIVABLE], False),               # a scale suffix is a figure
+    ("Offene Posten 250k EUR", [RECEIVABLE], True),
+    ("Offene Posten 3 Mio.", [EXPOSURE], False),
+    ("Exposure about 1.2 million", [EXPOSURE], True),             # rounded in millions
+    ("Exposure about 1.3 million", [EXPOSURE], False),
+    ("Offen: 450000EUR", [RECEIVABLE], False),                    # a figure glued to its unit
+    ("Offen: 250000EUR", [RECEIVABLE], True),
+    ("Lot of 5kg", [WEIGHT], False),
+    ("8D-Report, 2nd meeting, H1 plan, KW48", [], True),           # names, ordinals and labels are no figures
+    ("Growth -12 %", [GROWTH], False),                             # a written sign must be the fact's
+    ("Growth +12 %", [DECLINE], False),
+    ("Growth −12 %", [DECLINE], True),
+    ("revenue fell 12 %", [DECLINE], True),                        # unsigned: the size of a decline
+    ("Offen sind 2026 EUR", [AS_OF], False),                       # a year-like amount is an amount
+    ("Offen sind EUR 2026", [AS_OF], False),
+    ("Stand im Jahr 2026", [AS_OF], True),
+    ("Charge 1,500 Stück", [WEIGHT], False),                       # a thousands group, not 1.5
+    ("Charge 1,500 Stück", [BATCH], True),
+    ("Quote 93,3 %, Gewicht 1,500 kg", [Fact("q", 0.933, "ratio", "x"), WEIGHT], True),  # the text uses a decimal comma
+    ("Abruf 0,625", [Fact("q", 0.625, "ratio", "x")], True),
+    ("Umsatz Q3-450000", [RECEIVABLE], False),                     # an amount glued to a label is no id
+    ("Konto A-00001, Artikel BH-4410, Beleg U-KAM-001", [], True),
+])
+def test_the_gaps_in_number_tracing(text: str, facts: list[Fact], ok: bool) -> None:
+    assert verify_numbers(text, facts).ok is ok, verify_numbers(text, facts).feedback()
+
+
+def test_a_quote_must_point_at_one_passage() -> None:
+    source = "The Recipient shall keep the information confidential for the term of the agreement."
+    failures = verify_quotes(["the", "for the"], source).failures
+    assert [f.reason.startswith("too short") for f in failures] == [True, True]
+    assert verify_quotes(["keep the information confidential"], source).ok
+
+
+CALL_OFF_RESULT = RuleResult("call_off_rate", "A-1", 0.62, 0.7, "breach", "2026.11", "ratio", "…", {})
+
+
+@pytest.mark.parametrize(("text", "ok"), [
+    ("Die Abrufquote liegt bei 62 % (Ziel 70 %).", True),
+    ("The call-off rate is 62 % against a target of 70 %.", True),
+    ("Die Abrufquote liegt bei 70 % (Ziel 62 %).", False),          # both figures exist, each under the wrong name
+    ("The call-off rate is 70 %; the target is 62 %.", False),
+    ("62 % und 70 %", True),                                       # unnamed figures are only traced
+])
+def test_a_figure_is_bound_to_the_fact_it_names(text: str, ok: bool) -> None:
+    result = verify_numbers(text, CALL_OFF_RESULT.facts())
+    assert result.ok is ok, result.feedback()
+    if not ok:
+        assert "written for" in result.feedback()
+
+
+@given(st.integers(min_value=1, max_value=99), st.integers(min_value=1, max_value=99))
+def test_swapped_named_figures_always_fail(value_pct: int, target_pct: int) -> None:
+    assume(value_pct != target_pct)
+    result = RuleResult("call_off_rate", "A-1", value_pct / 100, target_pct / 100, "breach", "1", "ratio", "…", {})
+    assert verify_numbers(f"Abrufquote {value_pct} %, Ziel {target_pct} %.", result.facts()).ok
+    assert not verify_numbers(f"Abrufquote {target_pct} %, Ziel {value_pct} %.", result.facts()).ok
+
+
+@given(st.integers(min_value=1000, max_value=10**9))
+def test_grouped_amounts_trace_to_themselves_only(amount: int) -> None:
+    fact = Fact("x", amount, "currency", "crm")
+    english, german = f"{amount:,}", f"{amount:,}".replace(",", ".")
+    assert verify_numbers(f"EUR {english}", [fact]).ok and verify_numbers(f"{german} EUR", [fact]).ok
+    assert not verify_numbers(f"EUR {english}", [Fact("y", amount / 1000, "currency", "crm")]).ok
+
+
+@given(st.integers(min_value=10, max_value=999))
+def test_scaled_amounts_carry_their_scale(thousands: int) -> None:
+    fact = Fact("x", thousands * 1000, "currency", "crm")
+    assert verify_numbers(f"{thousands}k EUR", [fact]).ok and verify_numbers(f"{thousands} Tsd. EUR", [fact]).ok
+    assert not verify_numbers(f"{thousands + 1}k EUR", [fact]).ok
+    assert not verify_numbers(f"{thousands} EUR", [fact]).ok
+
+
+@given(st.floats(min_value=0.01, max_value=0.99).map(lambda v: round(v, 3)))
+def test_a_written_sign_must_match(ratio: float) -> None:
+    fact = Fact("x", ratio, "ratio", "policies")
+    written = f"{ratio * 100:.1f}".replace(".", ",")
+    assert verify_numbers(f"{written} %", [fact]).ok and verify_numbers(f"+{written} %", [fact]).ok
+    assert not verify_numbers(f"-{written} %", [fact]).ok

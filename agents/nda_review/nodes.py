@@ -87,6 +87,7 @@ def _validator(rule: str, source: str, pattern_reading: RuleFacts, doc: NdaText)
         years = getattr(answer, "years", None)
         if years is not None and answer.quote.strip() and float(years) not in questions.years_in(answer.quote):
             result.failures.append(Failure("number", str(years), "the quoted sentence does not state this duration"))
+        result.failures += [Failure("quote", answer.quote[:80], why) for why in questions.unsupported(rule, answer)]
         if not result.ok:
             return result
         evidence = _evidence(doc, answer.quote)
@@ -119,12 +120,16 @@ def ask(gateway: LlmGateway, doc: NdaText, rule: str, clause_starts: list[int], 
                                     validator=_validator(rule, source, pattern_reading, doc))
     except StructuredOutputError as exc:
         note = "; ".join(exc.failures) or exc.error
+        why = "the model could not be reached" if exc.unavailable else "the model's reading failed the checks"
         return pattern_reading.model_copy(update={"uncertain": True, "source": "fallback",
-                                                  "note": f"the model's reading failed the checks: {note}"[:500]}), \
-            exc.calls
+                                                  "note": f"{why}: {note}"[:500]}), exc.calls
     if pattern_reading.found and not pattern_reading.uncertain:
         return pattern_reading, answer.calls  # confirmed: the patterns' reading, with the model agreeing
     value: Any = answer.value
+    if questions.answered_absent(value) and not value.quote.strip() and pattern_reading.uncertain:
+        # absence the model cannot point at is no evidence: the patterns' reading stands, still flagged
+        return pattern_reading.model_copy(update={
+            "uncertain": True, "note": "the model found no such clause but quoted nothing to show it"}), answer.calls
     reading = questions.to_facts(rule, value, _evidence(doc, value.quote))
     return reading.model_copy(update={"uncertain": not reading.found and pattern_reading.uncertain}), answer.calls
 
@@ -173,7 +178,9 @@ def report(state: ReviewState, runtime: Runtime[ReviewContext]) -> Command[Liter
     built = NdaReport(
         review_id=state["review_id"], file_name=state["file_name"], account_id=state.get("account_id"),
         language=judgement["language"], source_format=document.source_format, pages=document.pages,
-        policy_version=judgement["policy_version"], verdict=judgement["verdict"], findings=findings,
+        policy_version=judgement["policy_version"], verdict=judgement["verdict"],
+        verdict_basis="provisional" if judgement["unverified"] else "verified", unverified=judgement["unverified"],
+        findings=findings,
         nli=state["nli"], uncertain=uncertain,
         llm=LlmUse(model=gateway.model_name if gateway and usage else None, calls=len(usage),
                    prompt_tokens=sum(u["prompt_tokens"] for u in usage),

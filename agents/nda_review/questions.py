@@ -6,6 +6,7 @@ read by the patterns, the fact comes from the sentence (code computes), not from
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -149,7 +150,7 @@ def stated_facts(rule: str, answer: Any, evidence: Evidence | None) -> RuleFacts
         return SurvivalFacts(found=answer.kind != "not_stated", years=answer.years,
                              perpetual=answer.kind == "perpetual", **common)
     if rule == "governing_law":
-        code = LAW_NAMES.get(answer.law.strip().lower())
+        code = law_code(answer.law)
         return LawFacts(found=code is not None, law=code, **common)
     if rule == "jurisdiction":
         country = extractors._country(answer.place or "")
@@ -219,6 +220,87 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 class Question:
     rule: str
     clause_starts: tuple[int, ...]  # the clauses the model sees (their start offsets)
+
+
+# What the quoted sentence must say for each value an answer may give: the model picks values, code checks that
+# its own quote states them (a clause naming Norwegian law cannot support "Germany").
+X = extractors
+EXCHANGE = X.rx(r"austausch|ausgetauscht|auszutauschen|tauschen|exchang")  # an exchange runs both ways
+INVOLVED = X.rx(r"unmittelbar[^.;]{0,60}beteiligt|directly involved|who (?:was|were|are|is) (?:directly )?involved|"
+                r"worked on|beteiligt|involved")
+TOPIC: dict[str, re.Pattern[str]] = {
+    "mutuality": X.rx("|".join((X.MUTUAL.pattern, X.ONE_WAY.pattern, EXCHANGE.pattern,
+                                 r"disclos|offenleg|Disclosing|Recipient|Empfänger|übermittel|weitergeb|provid"))),
+    "term": X.rx(X.TERM_CONTEXT.pattern + "|" + X.INDEFINITE.pattern + r"|Jahr|year|Monat|month"),
+    "survival": X.rx(X.SURVIVAL_CONTEXT.pattern + "|" + X.PERPETUAL.pattern),
+    "governing_law": X.rx(X.LAW_CHOICE.pattern + r"|\bRecht\b|\blaws?\b"),
+    "jurisdiction": X.rx(X.JURISDICTION_WORDS.pattern + "|" + X.ARBITRATION.pattern),
+    "ci_definition": X.rx(r"vertraulich|confidential"),
+    "exclusions": X.rx(X.EXCLUSION_INTRO.pattern + "|" + "|".join(p.pattern for p in X.EXCLUSION_KINDS.values())),
+    "permitted_recipients": X.rx(X.DISCLOSE_TO.pattern + "|" + "|".join(
+        p.pattern for p in X.RECIPIENT_KINDS.values())),
+    "return_destroy": X.rx(X.RETURN.pattern + "|" + X.RETENTION.pattern),
+    "residuals": X.RESIDUALS, "non_solicitation": X.SOLICIT, "non_compete": X.NON_COMPETE, "penalty": X.PENALTY,
+    "ip": X.rx("|".join(p.pattern for p in (X.LICENCE, X.GRANT, X.FEEDBACK, X.OWNERSHIP))),
+    "liability": X.rx(X.INDEMNITY.pattern + r"|haft|liab"),
+    "assignment": X.ASSIGNMENT,
+}
+VALUE_CUES: dict[tuple[str, str], re.Pattern[str]] = {
+    ("mutuality", "both"): X.rx(X.MUTUAL.pattern + "|" + EXCHANGE.pattern),
+    ("term", "indefinite"): X.INDEFINITE, ("survival", "perpetual"): X.PERPETUAL,
+    ("jurisdiction", "arbitration"): X.ARBITRATION, ("ci_definition", "marked_only"): X.MARKED,
+    ("ci_definition", "everything"): X.ALL_INFORMATION, ("return_destroy", "with_retention_exception"): X.RETENTION,
+    ("assignment", "consent_except_affiliates"): X.AFFILIATE, ("assignment", "consent_always"): X.CONSENT,
+    ("assignment", "free"): X.FREE_ASSIGNMENT,
+    **{("exclusions", kind): pattern for kind, pattern in X.EXCLUSION_KINDS.items()},
+    **{("permitted_recipients", kind): pattern for kind, pattern in X.RECIPIENT_KINDS.items()},
+}
+LAW_CODES = dict(X.LAWS)
+
+
+def _stem(name: str) -> str:
+    return re.sub(r"\W+", " ", name).strip().lower()[:5]
+
+
+def law_code(name: str) -> str | None:
+    """The policy's code for a named law; an unknown law keeps its name (and so is never an accepted one)."""
+    cleaned = name.strip()
+    if not cleaned or cleaned.lower() in ABSENT_WORDS or cleaned.lower() in ("none", "unknown", "not stated"):
+        return None
+    return LAW_NAMES.get(cleaned.lower(), cleaned)
+
+
+def unsupported(rule: str, answer: Any) -> list[str]:
+    """Each value of the answer its own quote does not state. Absence needs no quote, but a quote given for
+    it must be about the rule."""
+    quote = answer.quote.strip()
+    if not quote:
+        return []
+    if not TOPIC[rule].search(quote):
+        return ["the quoted sentence is not about this rule"]
+    reasons = []
+    values: list[str] = []
+    for name in ("answer", "kind", "present", "allowed"):
+        value = getattr(answer, name, None)
+        values += value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    for value in values:
+        cue = VALUE_CUES.get((rule, value))
+        if cue is not None and not cue.search(quote):
+            reasons.append(f"the quoted sentence does not say {value!r}")
+    if rule == "governing_law" and (code := law_code(answer.law)) is not None:
+        named = LAW_CODES[code].search(quote) if code in LAW_CODES else _stem(code) in quote.lower()
+        if not named:
+            reasons.append(f"the quoted sentence does not name {answer.law!r} law")
+    if rule == "jurisdiction":
+        for name in (answer.place, answer.institution):
+            if name and name.strip().lower() not in quote.lower():
+                reasons.append(f"the quoted sentence does not name {name!r}")
+    if rule == "non_solicitation" and answer.present == "yes":
+        if answer.months is not None and float(answer.months) not in {round(y * 12, 1) for y in years_in(quote)}:
+            reasons.append(f"the quoted sentence does not state {answer.months} months")
+        if answer.scope is not None and (answer.scope == "directly_involved") != bool(INVOLVED.search(quote)):
+            reasons.append(f"the quoted sentence does not limit the ban as {answer.scope!r} says")
+    return reasons
 
 
 def answered_absent(answer: Any) -> bool:

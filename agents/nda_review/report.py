@@ -13,6 +13,7 @@ from agents.nda_review.schemas import NdaReport
 TEXTS: dict[str, dict[str, Any]] = {
     "de": {"title": "NDA-Prüfung", "account": "Kunde", "pages": "Seiten", "policy": "Richtlinie",
            "llm": "KI-Aufrufe", "verdict": "Ergebnis", "check": "Bitte prüfen (nicht sicher erkannt)",
+           "provisional": "vorläufig: beruht auf nicht bestätigten Lesungen von",
            "verdicts": {"accept": "annehmen", "negotiate": "nachverhandeln", "escalate": "an Legal eskalieren"},
            "severities": {"high": "Hoch", "medium": "Mittel", "low": "Niedrig"},
            "statuses": {"deviation": "Abweichung", "not_found": "nicht gefunden", "compliant": "in Ordnung"},
@@ -27,6 +28,7 @@ TEXTS: dict[str, dict[str, Any]] = {
                      "assignment": "Übertragung"}},
     "en": {"title": "NDA review", "account": "Account", "pages": "pages", "policy": "policy", "llm": "LLM calls",
            "verdict": "Verdict", "check": "Please check (not recognised with certainty)",
+           "provisional": "provisional: rests on unconfirmed readings of",
            "verdicts": {"accept": "accept", "negotiate": "negotiate", "escalate": "escalate to legal"},
            "severities": {"high": "High", "medium": "Medium", "low": "Low"},
            "statuses": {"deviation": "deviation", "not_found": "not found", "compliant": "compliant"},

@@ -36,6 +36,9 @@ class NdaReport(BaseModel):
     pages: int
     policy_version: str
     verdict: Verdict
+    # "provisional" when the verdict rests on readings no check confirmed (the rules in ``unverified``)
+    verdict_basis: Literal["verified", "provisional"] = "verified"
+    unverified: list[str] = Field(default_factory=list)
     findings: list[Finding]
     nli: dict[str, NliItem]
     uncertain: list[str]  # what a person should check: rule ids and hypotheses the reader could not confirm

@@ -139,6 +139,11 @@ class NdaText:
             out.extend(self._sentence(clause, cursor, len(body)))
         return out
 
+    @cached_property
+    def _position(self) -> dict[int, int]:
+        """Each sentence's index (a lookup, not a search: a long text must not make every window quadratic)."""
+        return {id(s): i for i, s in enumerate(self.sentences)}
+
     def _sentence(self, clause: Clause, start: int, end: int) -> list[Sentence]:
         piece = self.text[clause.start + start:clause.start + end]
         stripped = piece.strip()
@@ -153,7 +158,7 @@ class NdaText:
     def around(self, sentence: Sentence, *, before: int = 0, after: int = 2) -> str:
         """The sentence with its neighbours in the same clause, as the patterns read them (a document without
         numbered clauses is one clause: the window keeps a reading local)."""
-        index = next(i for i, s in enumerate(self.sentences) if s is sentence)
+        index = self._position[id(sentence)]
         window = [s for s in self.sentences[max(0, index - before):index + after + 1] if s.clause == sentence.clause]
         return " ".join(s.norm for s in window)
 

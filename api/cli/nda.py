@@ -59,5 +59,8 @@ def review_nda(
                       f.explanation + (" [yellow](uncertain)[/]" if f.uncertain else ""), (f.quote or "")[:90],
                       str(f.page or ""))
     console.print(table)
+    if report.verdict_basis == "provisional":
+        console.print(f"[yellow]The verdict is provisional: it rests on unconfirmed readings of "
+                      f"{', '.join(report.unverified)}.[/]")
     console.print(f"review {report.review_id}; LLM calls {report.llm.calls}, "
                   f"{report.llm.prompt_tokens + report.llm.completion_tokens} tokens, {report.wall_s:.1f}s")

@@ -5,6 +5,7 @@ the event loop (liveness probes and chat streams keep being answered while a lar
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -26,14 +27,16 @@ def upload_document(
     account_id: Annotated[str | None, Form(max_length=64)] = None,
     doc_type: Annotated[Literal["contract", "note", "mail", "document"] | None, Form()] = None,
 ) -> DocumentIngested:
-    """Upload and ingest a document; a rejected document answers 422 with the reason and stores nothing."""
-    if account_id:
-        access.require_account(principal, account_id)
+    """Upload and ingest a document; a rejected document answers 422 with the reason and stores nothing. The
+    caller may add only what its role may read, into its own accounts; a second upload of the same name by
+    the same user updates that document, another user's upload of that name is a document of its own."""
+    doc_type = access.require_document_write(principal, account_id, doc_type)  # type: ignore[assignment]
     data = file.file.read(MAX_BYTES + 1)
-    name = file.filename or "upload"
+    name = PurePath((file.filename or "upload").replace("\\", "/")).name or "upload"
+    scope = account_id or "shared"
     report = IngestReport()
     doc_id = Ingestor(retriever.store).ingest_bytes(
-        data, name, doc_id=f"upload/{account_id or 'shared'}/{name}", source=f"upload:{account_id or ''}/{name}",
+        data, name, doc_id=f"upload/{scope}/{principal.user_id}/{name}", source=f"upload:{scope}/{name}",
         account_id=account_id or "", report=report, doc_type=doc_type,
         sandbox=(settings.document_parse_cpu_s, settings.document_parse_memory_mb))
     if doc_id is None:

@@ -26,8 +26,7 @@ def jobs_list(queue: JobQueueDep, principal: PrincipalDep,
               status: Literal["queued", "running", "succeeded", "failed"] | None = None,
               kind: Annotated[str | None, Query(max_length=60)] = None,
               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[JobRecord]:
-    jobs = queue.list(status=status, kind=kind, limit=limit)
-    return [j for j in jobs if access.can_see_job(principal, j.principal)]
+    return queue.list(status=status, kind=kind, acting_for=access.jobs_acting_for(principal), limit=limit)
 
 
 @router.get("/{job_id}", response_model=JobRecord)

@@ -240,6 +240,7 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(12))  # queued | running | succeeded | failed
     payload: Mapped[str] = mapped_column(Text)  # JSON: the job's whole input
     principal: Mapped[str] = mapped_column(Text)  # JSON: who the job acts for
+    acting_user_id: Mapped[str | None] = mapped_column(String(120), index=True, nullable=True)  # its user_id
     result: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -23,7 +23,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # a URL may set its own busy timeout (``?timeout=0.3``), e.g. to provoke "database is locked"
+        busy = {} if "timeout=" in url else {"timeout": 30}
+        engine = create_engine(url, connect_args={"check_same_thread": False, **busy})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)

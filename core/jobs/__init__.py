@@ -6,7 +6,8 @@ while it works; a job whose worker died is claimed again once the lease has run 
 queue can later stand behind the same :class:`JobQueue` interface.
 """
 
-from core.jobs.queue import JobQueue, JobRecord, PermanentJobError
-from core.jobs.worker import Handler, JobContext, JobWorker
+from core.jobs.queue import JobQueue, JobRecord, LeaseLost, PermanentJobError
+from core.jobs.worker import FailureHook, Handler, JobContext, JobKind, JobTimedOut, JobWorker
 
-__all__ = ["Handler", "JobContext", "JobQueue", "JobRecord", "JobWorker", "PermanentJobError"]
+__all__ = ["FailureHook", "Handler", "JobContext", "JobKind", "JobQueue", "JobRecord", "JobTimedOut", "JobWorker",
+           "LeaseLost", "PermanentJobError"]

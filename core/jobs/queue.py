@@ -27,6 +27,12 @@ class PermanentJobError(KamError):
     """The job cannot succeed by trying again (bad input); it fails at once."""
 
 
+class LeaseLost(KamError):
+    """This worker no longer holds the job (its lease ran out and another worker took it): publish nothing."""
+
+    status_code = 409
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -86,7 +92,8 @@ class JobQueue:
         now = utcnow()
         row = models.Job(id=str(uuid.uuid4()), kind=kind, idempotency_key=key, status="queued",
                          payload=json.dumps(payload, ensure_ascii=False, default=str),
-                         principal=principal.model_dump_json(), attempts=0, max_attempts=max_attempts,
+                         principal=principal.model_dump_json(), acting_user_id=principal.user_id, attempts=0,
+                         max_attempts=max_attempts,
                          created_at=now, updated_at=now, available_at=now)
         try:
             with self._session() as session:
@@ -100,9 +107,10 @@ class JobQueue:
 
     # --- workers -------------------------------------------------------------------------------
     def claim(self, worker_id: str, *, kinds: Sequence[str] | None = None, lease_s: float = 60.0) -> JobRecord | None:
-        """The oldest claimable job (queued, or running under an expired lease), now leased to ``worker_id``."""
+        """The oldest claimable job (queued, or running under an expired lease), now leased to ``worker_id``.
+        Each claim counts an attempt; the attempt number is the claim's fencing token."""
         now = utcnow()
-        self._fail_exhausted(now)
+        self.fail_exhausted()
         with self._session() as session:
             query = select(models.Job.id).where(_claimable(now))
             if kinds is not None:
@@ -120,50 +128,80 @@ class JobQueue:
                     return JobRecord.of(session.get(models.Job, job_id))  # type: ignore[arg-type]
         return None
 
-    def _fail_exhausted(self, now: datetime) -> None:
-        """A job whose worker died on its last attempt will not be claimed again: record why it failed."""
+    def fail_exhausted(self) -> list[JobRecord]:
+        """Jobs whose worker died on their last attempt will not be claimed again: record why they failed, and
+        return them so their owners' records can say so too."""
+        now = utcnow()
+        failed = []
         with self._session() as session:
-            session.execute(update(models.Job).where(
+            stale = list(session.execute(select(models.Job.id).where(
                 models.Job.status == "running", models.Job.lease_until < now,
-                models.Job.attempts >= models.Job.max_attempts).values(
-                status="failed", finished_at=now, updated_at=now, lease_owner=None, lease_until=None,
-                error=func.coalesce(models.Job.error, "") + "worker stopped during the last attempt (lease expired)"))
+                models.Job.attempts >= models.Job.max_attempts)).scalars())
+            for job_id in stale:
+                done = session.execute(update(models.Job).where(
+                    models.Job.id == job_id, models.Job.status == "running", models.Job.lease_until < now).values(
+                    status="failed", finished_at=now, updated_at=now, lease_owner=None, lease_until=None,
+                    error=func.coalesce(models.Job.error, "") + "worker stopped during the last attempt "
+                                                                "(lease expired)"))
+                if done.rowcount == 1:  # type: ignore[attr-defined]
+                    failed.append(job_id)
+        return [self.get(job_id) for job_id in failed]
 
-    def heartbeat(self, job_id: str, worker_id: str, *, lease_s: float = 60.0) -> bool:
+    @staticmethod
+    def _held(job_id: str, worker_id: str, token: int | None) -> Any:
+        """This worker's claim of the job: the lease owner and, with a token, the attempt it claimed."""
+        guard = and_(models.Job.id == job_id, models.Job.lease_owner == worker_id, models.Job.status == "running")
+        return guard if token is None else and_(guard, models.Job.attempts == token)
+
+    def heartbeat(self, job_id: str, worker_id: str, *, lease_s: float = 60.0, token: int | None = None) -> bool:
         """Extend the lease; False when the job is no longer this worker's (it was reclaimed)."""
         now = utcnow()
         with self._session() as session:
-            result = session.execute(update(models.Job).where(
-                models.Job.id == job_id, models.Job.lease_owner == worker_id, models.Job.status == "running"
-            ).values(lease_until=now + timedelta(seconds=lease_s), updated_at=now))
+            result = session.execute(update(models.Job).where(self._held(job_id, worker_id, token)).values(
+                lease_until=now + timedelta(seconds=lease_s), updated_at=now))
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def complete(self, job_id: str, worker_id: str, result: dict[str, Any] | None) -> bool:
+    def fence(self, session: Session, job_id: str, worker_id: str, token: int, *, lease_s: float = 60.0) -> None:
+        """Inside the caller's transaction, before it publishes: the claim must still be this worker's and its
+        lease unexpired; the lease is extended so nobody can take the job over before the commit. Raises
+        :class:`LeaseLost` otherwise (the caller's transaction then writes nothing)."""
+        now = utcnow()
+        held = session.execute(update(models.Job).where(
+            self._held(job_id, worker_id, token), models.Job.lease_until >= now).values(
+            lease_until=now + timedelta(seconds=lease_s), updated_at=now))
+        if held.rowcount != 1:  # type: ignore[attr-defined]
+            raise LeaseLost(f"job {job_id} attempt {token} is no longer held by {worker_id}")
+
+    def complete(self, job_id: str, worker_id: str, result: dict[str, Any] | None, *, token: int | None = None) -> bool:
         now = utcnow()
         with self._session() as session:
-            done = session.execute(update(models.Job).where(
-                models.Job.id == job_id, models.Job.lease_owner == worker_id, models.Job.status == "running"
-            ).values(status="succeeded", result=json.dumps(result or {}, ensure_ascii=False, default=str),
-                     error=None, finished_at=now, updated_at=now, lease_owner=None, lease_until=None))
+            done = session.execute(update(models.Job).where(self._held(job_id, worker_id, token)).values(
+                status="succeeded", result=json.dumps(result or {}, ensure_ascii=False, default=str),
+                error=None, finished_at=now, updated_at=now, lease_owner=None, lease_until=None))
             return bool(done.rowcount)  # type: ignore[attr-defined]
 
-    def fail(self, job_id: str, worker_id: str, error: str, *, permanent: bool = False) -> bool:
-        """Record the error; queue the job again after a backoff unless attempts are used up or it is permanent."""
+    def fail(self, job_id: str, worker_id: str, error: str, *, permanent: bool = False,
+             token: int | None = None) -> str | None:
+        """Record the error: the job is queued again after a backoff unless attempts are used up or it is
+        permanent. One guarded UPDATE per outcome; returns "queued" or "failed", or None when the job was no
+        longer this worker's."""
         now = utcnow()
+        held = self._held(job_id, worker_id, token)
+        released = {"error": error[:4000], "updated_at": now, "lease_owner": None, "lease_until": None}
         with self._session() as session:
-            row = session.get(models.Job, job_id)
-            if row is None or row.lease_owner != worker_id or row.status != "running":
-                return False
-            retry = not permanent and row.attempts < row.max_attempts
-            row.error = error[:4000]
-            row.updated_at = now
-            row.lease_owner, row.lease_until = None, None
-            if retry:
-                row.status = "queued"
-                row.available_at = now + timedelta(seconds=min(2.0 ** row.attempts, MAX_BACKOFF_S))
-            else:
-                row.status, row.finished_at = "failed", now
-            return True
+            if not permanent:
+                attempts = session.execute(select(models.Job.attempts).where(held)).scalar_one_or_none()
+                if attempts is None:
+                    return None
+                requeued = session.execute(update(models.Job).where(
+                    held, models.Job.attempts == attempts, models.Job.attempts < models.Job.max_attempts).values(
+                    status="queued", available_at=now + timedelta(seconds=min(2.0 ** attempts, MAX_BACKOFF_S)),
+                    **released))
+                if requeued.rowcount == 1:  # type: ignore[attr-defined]
+                    return "queued"
+            failed = session.execute(update(models.Job).where(held).values(status="failed", finished_at=now,
+                                                                            **released))
+            return "failed" if failed.rowcount == 1 else None  # type: ignore[attr-defined]
 
     # --- operators -----------------------------------------------------------------------------
     def get(self, job_id: str) -> JobRecord:
@@ -178,9 +216,13 @@ class JobQueue:
             row = session.execute(select(models.Job).where(models.Job.idempotency_key == key)).scalar_one_or_none()
             return JobRecord.of(row) if row else None
 
-    def list(self, *, status: str | None = None, kind: str | None = None, limit: int = 50) -> list[JobRecord]:
+    def list(self, *, status: str | None = None, kind: str | None = None, acting_for: str | None = None,
+             limit: int = 50) -> list[JobRecord]:
+        """The newest jobs; ``acting_for`` keeps those of one user (filtered in SQL, before the limit)."""
         with self._session() as session:
             query = select(models.Job)
+            if acting_for is not None:
+                query = query.where(models.Job.acting_user_id == acting_for)
             if status:
                 query = query.where(models.Job.status == status)
             if kind:
@@ -192,11 +234,12 @@ class JobQueue:
         """Queue a failed job again with a fresh set of attempts (its last error stays until it runs)."""
         now = utcnow()
         with self._session() as session:
-            row = session.get(models.Job, job_id)
-            if row is None:
-                raise NotFound(f"job {job_id!r} not found")
-            if row.status != "failed":
+            requeued = session.execute(update(models.Job).where(
+                models.Job.id == job_id, models.Job.status == "failed").values(
+                status="queued", attempts=0, available_at=now, updated_at=now, finished_at=None))
+            if requeued.rowcount != 1:  # type: ignore[attr-defined]
+                row = session.get(models.Job, job_id)
+                if row is None:
+                    raise NotFound(f"job {job_id!r} not found")
                 raise InvalidInput(f"job {job_id} is {row.status}; only failed jobs can be retried")
-            row.status, row.attempts, row.available_at, row.updated_at = "queued", 0, now, now
-            row.finished_at = None
         return self.get(job_id)

@@ -18,8 +18,9 @@ from langchain_core.messages import AIMessage, BaseMessage, BaseMessageChunk, Hu
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr
 
+from core.errors import LlmUnavailable
 from core.llm import structured as so
-from core.llm.retry import llm_async_retrying, llm_retrying
+from core.llm.retry import is_transient, llm_async_retrying, llm_retrying
 from core.llm.usage import CALL_TAG, LlmCallRecord, UsageLedger
 from core.settings import LlmPurpose, Settings
 from core.verify import Verification
@@ -279,7 +280,10 @@ class LlmGateway:
                    validator: Validator[T] | None = None) -> Structured[T]:
         """A ``schema`` instance that validates (and passes ``validator``, e.g. the verifier), after at most one
         repair round that shows the model what failed; else :class:`StructuredOutputError` for the fallback."""
-        model = self.model(purpose)
+        try:
+            model = self.model(purpose)  # starting the embedded server may fail here
+        except LlmUnavailable as exc:
+            raise so.StructuredOutputError(schema, "", f"LLM unavailable: {exc}"[:300], unavailable=True) from exc
         runnable: Any = None
         kwargs: dict[str, Any] = {}
         if self.structured_mode == "function_calling":
@@ -292,7 +296,15 @@ class LlmGateway:
         failures: list[str] = []
         value: T | None = None
         for round_ in range(2):
-            reply = self.invoke(conversation, purpose=purpose, runnable=runnable, **kwargs)
+            try:
+                reply = self.invoke(conversation, purpose=purpose, runnable=runnable, **kwargs)
+            except Exception as exc:
+                # an endpoint still down after the retries is one more reason for the caller's fallback
+                if not (isinstance(exc, LlmUnavailable) or is_transient(exc)):
+                    raise
+                raise so.StructuredOutputError(schema, raw, f"LLM unavailable: {type(exc).__name__}: {exc}"[:300],
+                                               failures=failures, last_value=value, calls=tuple(calls),
+                                               unavailable=True) from exc
             calls.append(reply.usage)
             raw, parsed, parse_error = so.parse(schema, reply.message)
             if parsed is None:
@@ -311,7 +323,7 @@ class LlmGateway:
     def checked(self, messages: Sequence[BaseMessage], schema: type[T], *, fallback: Callable[[], T],
                 validator: Validator[T] | None = None, purpose: LlmPurpose = "extraction") -> Checked[T]:
         """The design rule in one call: the model answers, code verifies, one repair round, else the
-        deterministic ``fallback`` (flagged). Transport failures after retries still raise."""
+        deterministic ``fallback`` (flagged), also when the endpoint stays unreachable after the retries."""
         try:
             result = self.structured(messages, schema, purpose=purpose, validator=validator)
         except so.StructuredOutputError as exc:

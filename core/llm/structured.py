@@ -30,12 +30,13 @@ VERIFY_PROMPT = (
 
 
 class StructuredOutputError(KamError):
-    """No valid (or no verified) answer after the repair round; ``last_value`` is the last one that parsed."""
+    """No valid (or no verified) answer after the repair round, or no answer at all because the endpoint stayed
+    unreachable after the retries (``unavailable``); ``last_value`` is the last one that parsed."""
 
     status_code = 502
 
     def __init__(self, schema: type[BaseModel], raw: str, error: str, *, failures: Sequence[str] = (),
-                 last_value: BaseModel | None = None, calls: tuple[Any, ...] = ()) -> None:
+                 last_value: BaseModel | None = None, calls: tuple[Any, ...] = (), unavailable: bool = False) -> None:
         detail = f"{error}: {'; '.join(failures)}" if failures else error
         super().__init__(f"model output did not validate as {schema.__name__}: {detail}", details=list(failures))
         self.schema = schema
@@ -44,6 +45,7 @@ class StructuredOutputError(KamError):
         self.failures = list(failures)
         self.last_value = last_value
         self.calls = calls
+        self.unavailable = unavailable
 
 
 def request_kwargs(mode: StructuredMode, schema: type[BaseModel], base_extra_body: dict[str, Any]) -> dict[str, Any]:

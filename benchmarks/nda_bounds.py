@@ -58,7 +58,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"limits at submit: {MAX_NDA_CHARS:,} characters, {MAX_NDA_SENTENCES:,} sentences")
     nli.shipped_model()  # loaded once, outside the timings
-    print(f"{'chars':>9} {'sentences':>9} {'seconds':>8} {'s/1k sent':>9}" + ("  linear s  ratio" if args.linear else ""))
+    header = f"{'chars':>9} {'sentences':>9} {'seconds':>8} {'s/1k sent':>9}"
+    print(header + ("  linear s  ratio" if args.linear else ""))
     for size in args.sizes:
         text = grown(size)
         seconds, sentences = review_seconds(text)

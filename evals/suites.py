@@ -2,8 +2,9 @@
 
 A suite is prepared once (corpus, graph, model) and then runs cases, possibly from several threads. Each
 case belongs to a split: ``dev`` cases may be looked at while tuning prompts and rules, ``holdout`` cases
-may not, so their score says how the system does on text nobody tuned it for. Agents that are not built
-yet have no suite; the runner says so instead of pretending.
+may not, so their score says how the system does on text nobody tuned it for. ``holdout-v1`` marks a first
+holdout that was (found to be) used while tuning: it is reported beside the new holdout, no longer as one.
+Agents that are not built yet have no suite; the runner says so instead of pretending.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ EVAL_SEED = 7
 EVAL_ACCOUNTS = 12
 
 
-Split = Literal["dev", "holdout"]
+Split = Literal["dev", "holdout", "holdout-v1"]
+SPLITS: tuple[str, ...] = ("dev", "holdout", "holdout-v1")
 
 
 class EvalAborted(KamError):
@@ -84,8 +86,8 @@ def load_cases(agent: str, golden_dir: Path = GOLDEN_DIR) -> list[Case]:
         try:
             raw = json.loads(line)
             split = raw.get("split", "dev")
-            if split not in ("dev", "holdout"):
-                raise KeyError(f"split must be dev or holdout, not {split!r}")
+            if split not in SPLITS:
+                raise KeyError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
             cases.append(Case(raw["id"], raw["inputs"], raw["expected"], raw.get("tags", {}), split))
         except (json.JSONDecodeError, KeyError) as exc:
             raise ValueError(f"{path}:{number}: not a valid case ({exc})") from None

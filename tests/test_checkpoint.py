@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+import asyncio
+from typing import Any, TypedDict
 
+import pytest
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
-from core.checkpoint import open_checkpointer
+from core.checkpoint import open_async_checkpointer, open_checkpointer
 from core.settings import Settings
 
 
@@ -47,3 +49,43 @@ def run_and_resume(settings: Settings) -> None:
 def test_sqlite_checkpoints_survive_a_restart(settings: Settings) -> None:
     run_and_resume(settings)
     assert (settings.data_dir / "checkpoints.db").is_file()
+
+
+async def astream_and_resume(settings: Settings) -> list[str]:
+    """The async factory: stream the graph on the event loop to its interrupt, then resume it from a freshly
+    opened store, as a streaming chat would; the sync factory sees the same thread."""
+    config: Any = {"configurable": {"thread_id": "async-escalation-A-00001"}}
+    seen: list[str] = []
+    async with open_async_checkpointer(settings) as saver:
+        async for update in build().compile(checkpointer=saver).astream({"done": []}, config, stream_mode="updates"):
+            seen.extend(update)
+    async with open_async_checkpointer(settings) as saver:
+        graph = build().compile(checkpointer=saver)
+        assert (await graph.aget_state(config)).next == ("approve",)
+        async for update in graph.astream(Command(resume="U-KAM-002"), config, stream_mode="updates"):
+            seen.extend(update)
+    with open_checkpointer(settings) as saver:
+        assert build().compile(checkpointer=saver).get_state(config).values["approved_by"] == "U-KAM-002"
+    return seen
+
+
+def test_async_checkpoints_stream_and_resume_on_sqlite(settings: Settings) -> None:
+    assert asyncio.run(astream_and_resume(settings)) == ["draft", "__interrupt__", "approve"]
+
+
+def test_the_runner_resumes_an_interrupt_and_never_reruns_a_finished_thread(settings: Settings) -> None:
+    """agents.runner: fresh run → waiting at the interrupt (payload returned); a run without a decision
+    stays waiting; the decision resumes it; a finished thread comes back without running a node."""
+    from agents.runner import run_graph
+
+    with open_checkpointer(settings) as saver:
+        compiled = build().compile(checkpointer=saver)
+        first = run_graph(compiled, "t-1", {"done": []}, None)
+        assert (first.status, first.interrupts) == ("interrupted", ("approve the draft?",))
+        assert run_graph(compiled, "t-1", {"done": []}, None).status == "interrupted"
+        done = run_graph(compiled, "t-1", None, None, resume="U-KAM-001")
+        assert done.status == "done" and done.values["approved_by"] == "U-KAM-001"
+        again = run_graph(compiled, "t-1", {"done": []}, None)
+        assert again.replayed and again.values == done.values
+        with pytest.raises(Exception, match="not waiting"):
+            run_graph(compiled, "t-2", {"done": []}, None, resume="x")

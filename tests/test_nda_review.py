@@ -263,6 +263,8 @@ def test_a_model_answer_must_be_what_its_quote_says(db_url: str, settings: Setti
 @pytest.mark.parametrize(("rule", "answer", "quote", "reason"), [
     ("jurisdiction", {"kind": "courts", "place": "Bremen"}, "Gerichtsstand ist Oslo.", "does not name 'Bremen'"),
     ("jurisdiction", {"kind": "arbitration", "place": "Oslo"}, "Gerichtsstand ist Oslo.", "'arbitration'"),
+    ("jurisdiction", {"kind": "arbitration", "place": "Oslo", "institution": "DIS"},
+     "Disputes are settled by arbitration seated in Oslo.", "does not name 'DIS'"),
     ("non_solicitation", {"present": "yes", "months": 12, "scope": "directly_involved"},
      "Neither party shall solicit any employee of the other party for 24 months.", "12 months"),
     ("non_solicitation", {"present": "yes", "months": 24, "scope": "directly_involved"},
@@ -287,7 +289,9 @@ def test_every_field_of_an_answer_is_checked_against_its_quote(rule: str, answer
                  "penalty": "A contractual penalty of EUR 10,000 applies." if answer.get("answer") == "yes" else
                  "No contractual penalty applies."}[rule]
     if rule == "jurisdiction" and answer["kind"] == "arbitration":
-        supported = "Disputes are settled by arbitration seated in Oslo."
+        supported = "Disputes are settled by arbitration seated in Oslo" + (
+            " under the rules of the Deutsche Institution für Schiedsgerichtsbarkeit." if answer.get("institution")
+            else ".")
     fixed = questions.SCHEMAS[rule].model_validate({**answer, "quote": supported})
     assert questions.unsupported(rule, fixed) == []
 

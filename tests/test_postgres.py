@@ -90,3 +90,12 @@ def test_postgres_job_claims_are_exclusive(postgres_url: str) -> None:
         claimed = list(pool.map(lambda w: [j.id for j in iter(lambda: queue.claim(f"w{w}"), None)], range(4)))
     ids = [job_id for per_worker in claimed for job_id in per_worker]
     assert len(ids) == len(set(ids)) == 12
+
+
+def test_postgres_async_checkpoints_stream_and_resume(postgres_url: str, settings) -> None:
+    import asyncio
+
+    from tests.test_checkpoint import astream_and_resume
+
+    pg = settings.model_copy(update={"database_url": postgres_url})
+    assert asyncio.run(astream_and_resume(pg)) == ["draft", "__interrupt__", "approve"]

@@ -51,7 +51,7 @@ def extract(state: ReviewState, runtime: Runtime[ReviewContext]) -> Command[Lite
     doc = nda_text(state)
     policy = get_nda_policy()
     extraction = extract_facts(doc, policy.our_names)
-    mode = runtime.context.llm_mode if runtime.context.gateway is not None else "off"
+    mode = runtime.context.llm_mode if runtime.context.llm_gateway() is not None else "off"
     asked: list[dict[str, Any]] = []
     for rule in RULES:
         facts = extraction.facts.of(rule)
@@ -135,7 +135,7 @@ def ask(gateway: LlmGateway, doc: NdaText, rule: str, clause_starts: list[int], 
 
 
 def ask_llm(state: ReviewState, runtime: Runtime[ReviewContext]) -> Command[Literal["hypotheses"]]:
-    gateway = runtime.context.gateway
+    gateway = runtime.context.llm_gateway()
     assert gateway is not None  # extract only routes here with a gateway
     doc = nda_text(state)
     facts = NdaFacts.model_validate(state["facts"])
@@ -152,7 +152,7 @@ def hypotheses(state: ReviewState, runtime: Runtime[ReviewContext]) -> Command[L
     doc = nda_text(state)
     spans = [s.text for s in doc.sentences]
     language = document_of(state).language
-    gateway = runtime.context.gateway if runtime.context.nli_llm else None
+    gateway = runtime.context.llm_gateway() if runtime.context.nli_llm else None
     predictions, calls = nli.decide(spans, language=language, model=nli.shipped_model(), gateway=gateway,
                                     facts=NdaFacts.model_validate(state["facts"]),
                                     span_starts=[s.start for s in doc.sentences])
@@ -171,7 +171,7 @@ def report(state: ReviewState, runtime: Runtime[ReviewContext]) -> Command[Liter
     document = document_of(state)
     judgement = state["judgement"]
     usage = state.get("usage", [])
-    gateway = runtime.context.gateway
+    gateway = runtime.context.llm_gateway()
     findings = judgement["findings"]
     uncertain = [f["rule"] for f in findings if f["uncertain"]] + [
         f"nli:{h}" for h, item in state["nli"].items() if item["source"] == "fallback"]

@@ -20,7 +20,8 @@ def eval_cmd(
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (LLM suites).")] = None,
     cassette: Annotated[str, typer.Option(help="LLM suites: off (live), replay (recorded, offline) or record.")
                         ] = "off",
-    split: Annotated[str, typer.Option(help="Cases: all, dev (for tuning) or holdout (unseen while tuning).")] = "all",
+    split: Annotated[str, typer.Option(help="Cases: all, dev (for tuning), holdout (unseen while tuning) or holdout-v1 "
+                                     "(a first holdout that was used while tuning).")] = "all",
     llm: Annotated[str, typer.Option(help="nda_review, contractnli: off (deterministic), uncertain or all (what the "
                                           "LLM reads; on the configured or embedded endpoint).")] = "off",
     concurrency: Annotated[int, typer.Option(min=1, max=16, help="Cases run at once.")] = 2,
@@ -31,6 +32,7 @@ def eval_cmd(
 
     from evals.registry import DETERMINISTIC, LLM, PLANNED, baseline_name, build_suite
     from evals.runner import run_eval, write_baseline
+    from evals.suites import SPLITS
 
     if model:
         os.environ["KAM_LLM_MODEL"] = model
@@ -39,8 +41,8 @@ def eval_cmd(
     get_settings.cache_clear()
     if cassette not in ("off", "replay", "record"):
         fail("--cassette must be off, replay or record")
-    if split not in ("all", "dev", "holdout"):
-        fail("--split must be all, dev or holdout")
+    if split not in ("all", *SPLITS):
+        fail(f"--split must be all, {', '.join(SPLITS)}")
     if llm not in ("off", "uncertain", "all"):
         fail("--llm must be off, uncertain or all")
     if update_baseline and (split != "all" or cassette == "replay"):

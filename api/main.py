@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.routers import (
     accounts,
+    briefs,
     credit,
     documents,
     health,
@@ -50,7 +51,7 @@ def create_app() -> FastAPI:
         return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code)
 
     for module in (health, accounts, kpis, credit, margins, replenishment, receivables, documents, search, jobs,
-                   nda_reviews):
+                   nda_reviews, briefs):
         app.include_router(module.router)
     return app
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, computed_field
+from pydantic import Field, computed_field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LlmPurpose = Literal["extraction", "drafting", "chat"]
@@ -73,6 +73,21 @@ class Settings(BaseSettings):
     job_lease_s: float = Field(60.0, gt=1, description="A job whose worker stopped renewing this long is taken over.")
     job_poll_s: float = Field(1.0, gt=0, description="How often an idle worker looks for new jobs.")
     job_modules: list[str] = Field(default_factory=list, description="Extra modules that register job handlers.")
+
+    # --- account briefs ---------------------------------------------------------------------------
+    briefs_cron: str | None = Field(None, description="Crontab line (local time) on which the API process queues "
+                                                      "the nightly briefs run, e.g. '30 2 * * *'; unset: no schedule.")
+    briefs_meetings_within_days: int = Field(7, ge=0, le=90, description="The model writes the summary of accounts "
+                                                                         "with a meeting within this many days.")
+
+    @field_validator("briefs_cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value:
+            from apscheduler.triggers.cron import CronTrigger
+
+            CronTrigger.from_crontab(value)  # raises ValueError with the reason
+        return value or None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

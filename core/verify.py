@@ -7,6 +7,7 @@
   hyphenation normalised); the match comes back with its offsets in the original text.
 - **Citations** must point to ids that exist.
 - **Forbidden facts** (internal figures, terms) must not appear in a customer-facing text.
+- **Language and register**: text in the reader's language, formal German address, no placeholder left.
 
 Every check returns a :class:`Verification` listing what failed, so the caller can retry once with the
 failures shown (``feedback()``) and otherwise fall back.
@@ -23,7 +24,7 @@ from typing import Literal
 
 from core.facts import Fact
 
-FailureKind = Literal["number", "date", "quote", "citation", "forbidden"]
+FailureKind = Literal["number", "date", "quote", "citation", "forbidden", "language"]
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,14 @@ DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"\b(\d{{1,2}})\.?\s+({_MONTH})\.?\s+(\d{{4}})\b", re.IGNORECASE), "d_month_y"),
     (re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.IGNORECASE), "month_d_y"),
 )
-# Tokens that contain digits but are not figures: ids (A-00001, U-KAM-001, nda-16), clause references
+# Tokens that contain digits but are not figures: ids (A-00001, U-KAM-001, nda-16), article numbers
+# (727.1151-01), clause references
 # (§ 7, Ziffer 3.1, Section 4), list markers at the start of a line, times of day. An id's segment of five or
 # more digits without a leading zero is a figure glued to a label ("Q3-450000"), not part of the id.
 ID = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:[-_/][A-Za-z0-9]+)+\b")
 DEFAULT_MASKS: tuple[re.Pattern[str], ...] = (
     ID,
+    re.compile(r"\b\d{2,}\.\d{3,}-\d{1,3}\b"),
     re.compile(r"§+\s*\d+[a-z]?(?:\s*(?:Abs\.|Absatz)\s*\d+)?"),
     re.compile(r"\b(?:Ziffer|Ziff\.|Nr\.|Section|Sec\.|Article|Art\.|Artikel|Clause|Klausel|Abschnitt|Annex|Anlage)"
                r"\s*\d+(?:\.\d+)*", re.IGNORECASE),
@@ -326,9 +329,11 @@ def _claimed(text: str, number: NumberToken, previous_end: int, facts: Sequence[
     best: tuple[int, str] | None = None
     for fact in facts:
         for term in fact.terms:
-            at = lowered.rfind(term.lower())
-            if at >= 0 and (best is None or at + len(term) > best[0]):
-                best = (at + len(term), term.lower())
+            # the name as a whole word ("NPS" is not the "NPS-Rücklaufquote", "Kontakt" not "Kontakte")
+            found = [m.end() for m in re.finditer(rf"(?<![^\W\d_]){re.escape(term.lower())}(?![^\W\d_]|-\w)",
+                                                  lowered)]
+            if found and (best is None or found[-1] > best[0]):
+                best = (found[-1], term.lower())
     if best is None:
         return None
     term = best[1]
@@ -428,4 +433,35 @@ def verify_absent(text: str, forbidden: Iterable[Fact] = (), *, terms: Iterable[
         result.checked += 1
         if term.lower() in lowered:
             result.failures.append(Failure("forbidden", term, "an internal term in a customer-facing text"))
+    return result
+
+
+# --- language and register ------------------------------------------------------------------------------
+_WORDS = re.compile(r"[A-Za-zÄÖÜäöüß]+")
+_FUNCTION_WORDS = {
+    "de": frozenset("der die das und ist nicht mit von zu den dem ein eine einen bei für auf im sind wird wurde "
+                    "seit nach über unter auch noch am zum zur des als ich wir sie es sehr".split()),
+    "en": frozenset("the and is not with of to a an for on in are was has have been at by from since as this "
+                    "that be".split()),
+}
+INFORMAL_GERMAN = re.compile(r"\b(?:du|dich|dir|dein\w*|euch|euer\w*|hallo)\b", re.IGNORECASE)
+PLACEHOLDER = re.compile(r"\[[^\]]*\]|\{[^}]*\}|<[^>]*>|\bX{2,}\b|Ihr Name|Your Name|TODO", re.IGNORECASE)
+
+
+def verify_register(text: str, language: Literal["de", "en"], *, max_chars: int | None = None) -> Verification:
+    """The text is in ``language`` (more of its function words than of the other language's), German
+    addresses the reader formally, and no placeholder is left (``[Name]``, ``{date}``, ``XX``)."""
+    result = Verification(checked=1)
+    words = [w.lower() for w in _WORDS.findall(text)]
+    other = "en" if language == "de" else "de"
+    own_hits = sum(w in _FUNCTION_WORDS[language] for w in words)
+    other_hits = sum(w in _FUNCTION_WORDS[other] for w in words)
+    if own_hits < other_hits or (own_hits == 0 and len(words) >= 5):
+        result.failures.append(Failure("language", text[:60], f"not written in {language}"))
+    if language == "de" and (informal := INFORMAL_GERMAN.search(text)):
+        result.failures.append(Failure("language", informal.group(0), "informal address; write formally (Sie)"))
+    if placeholder := PLACEHOLDER.search(text):
+        result.failures.append(Failure("language", placeholder.group(0), "a placeholder is left in the text"))
+    if max_chars is not None and len(text) > max_chars:
+        result.failures.append(Failure("language", f"{len(text)} characters", f"longer than {max_chars}"))
     return result

@@ -40,14 +40,16 @@ class RuleResult:
 
 
 # How texts name a rule's value and its threshold (de/en), so the verifier binds a figure to the fact it claims.
+# Only names specific to the rule: a general word ("Umsatz", "Kontakt") would bind other figures to it.
 RULE_TERMS: dict[str, tuple[str, ...]] = {
     "otif": ("OTIF", "Liefertreue", "on time in full"),
     "call_off_rate": ("call-off rate", "Abrufquote", "call-off quote"),
     "forecast_deviation": ("forecast deviation", "Prognoseabweichung", "Forecast-Abweichung"),
     "emergency_air_share": ("air freight", "Luftfracht"),
-    "contact_cadence": ("contact cadence", "Kontaktfrequenz", "Kontakt"),
+    "contact_cadence": ("contact cadence", "Kontaktfrequenz"),
     "nps_score": ("NPS",),
-    "revenue_growth": ("revenue growth", "Umsatzwachstum", "Umsatz"),
+    "nps_response_rate": ("NPS response rate", "NPS-Rücklaufquote", "response rate", "Rücklaufquote"),
+    "revenue_growth": ("revenue growth", "Umsatzwachstum"),
     "contract_coverage": ("contract coverage", "Vertragsabdeckung"),
     "credit_utilisation": ("utilisation", "Auslastung", "Ausschöpfung"),
 }

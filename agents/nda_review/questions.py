@@ -294,8 +294,8 @@ def unsupported(rule: str, answer: Any) -> list[str]:
             reasons.append(f"the quoted sentence does not name {answer.law!r} law")
     if rule == "jurisdiction":
         for name in (answer.place, answer.institution):
-            named = INSTITUTIONS.get((name or "").strip())  # "DIS" may be written out in full
-            if name and not (named.search(quote) if named else name.strip().lower() in quote.lower()):
+            institution = INSTITUTIONS.get((name or "").strip())  # "DIS" may be written out in full
+            if name and not (institution.search(quote) if institution else name.strip().lower() in quote.lower()):
                 reasons.append(f"the quoted sentence does not name {name!r}")
     if rule == "non_solicitation" and answer.present == "yes":
         if answer.months is not None and float(answer.months) not in {round(y * 12, 1) for y in years_in(quote)}:

@@ -128,13 +128,16 @@ def _users(kams: int, seed: int) -> Iterator[dict[str, Any]]:
         lang = "de" if i % 3 else "en"
         first, last = rng.choice(FIRST_NAMES[lang]), rng.choice(LAST_NAMES[lang])
         yield {"id": f"U-KAM-{i:03d}", "name": f"{first} {last}", "email": f"kam{i}@supplier.example",
-               "role": "kam"}
+               "role": "kam", "language": lang}
         first, last = rng.choice(FIRST_NAMES[lang]), rng.choice(LAST_NAMES[lang])
         yield {"id": f"U-ISP-{i:03d}", "name": f"{first} {last}", "email": f"isp{i}@supplier.example",
-               "role": "inside_sales"}
-    yield {"id": "U-LEGAL-1", "name": "Dr. Clara Brandt", "email": "legal@supplier.example", "role": "legal"}
-    yield {"id": "U-HOS-1", "name": "Michael Keller", "email": "hos@supplier.example", "role": "head_of_sales"}
-    yield {"id": "U-ADMIN-1", "name": "Admin", "email": "admin@supplier.example", "role": "admin"}
+               "role": "inside_sales", "language": lang}
+    yield {"id": "U-LEGAL-1", "name": "Dr. Clara Brandt", "email": "legal@supplier.example", "role": "legal",
+           "language": "de"}
+    yield {"id": "U-HOS-1", "name": "Michael Keller", "email": "hos@supplier.example", "role": "head_of_sales",
+           "language": "de"}
+    yield {"id": "U-ADMIN-1", "name": "Admin", "email": "admin@supplier.example", "role": "admin",
+           "language": "en"}
 
 
 class _AccountHistory:

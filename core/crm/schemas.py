@@ -38,6 +38,7 @@ class UserRow(Row):
     name: Name
     email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$", max_length=200)]
     role: Literal["kam", "inside_sales", "legal", "head_of_sales", "admin"]
+    language: Literal["de", "en"] = "de"  # the language briefs and answers are written in for this user
 
 
 class AccountRow(Row):

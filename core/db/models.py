@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -27,6 +27,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))  # kam | inside_sales | legal | head_of_sales | admin
+    language: Mapped[str] = mapped_column(String(2), default="de", server_default="de")  # what they read: de | en
 
 
 class Account(Base):
@@ -275,6 +276,30 @@ class NdaReview(Base):
     job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Brief(Base):
+    """A pre-meeting account brief (or a hand-over brief) for one account, date and reader language. Not CRM
+    data. ``facts`` is the deterministic input (what the next brief is diffed against), ``input_hash`` its
+    digest (an unchanged account is skipped), ``content`` the brief as written (prose, its source, usage)."""
+
+    __tablename__ = "briefs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(64), ForeignKey("accounts.id"), index=True)
+    brief_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10))  # brief | handover
+    language: Mapped[str] = mapped_column(String(2))
+    input_hash: Mapped[str] = mapped_column(String(64))
+    facts: Mapped[str] = mapped_column(Text)  # JSON: agents.account_brief.schemas.BriefFacts
+    content: Mapped[str] = mapped_column(Text)  # JSON: agents.account_brief.schemas.Brief
+    prose_source: Mapped[str] = mapped_column(String(10))  # llm | template | fallback
+    model: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    prompt_version: Mapped[str] = mapped_column(String(20))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("account_id", "brief_date", "kind", "language", name="uq_briefs_key"),)
 
 
 # Import order: a table comes after every table it references.

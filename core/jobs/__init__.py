@@ -7,7 +7,7 @@ queue can later stand behind the same :class:`JobQueue` interface.
 """
 
 from core.jobs.queue import JobQueue, JobRecord, LeaseLost, PermanentJobError
-from core.jobs.worker import FailureHook, Handler, JobContext, JobKind, JobTimedOut, JobWorker
+from core.jobs.worker import FailureHook, Handler, JobContext, JobKind, JobTimedOut, JobWorker, held_lock
 
 __all__ = ["FailureHook", "Handler", "JobContext", "JobKind", "JobQueue", "JobRecord", "JobTimedOut", "JobWorker",
-           "LeaseLost", "PermanentJobError"]
+           "LeaseLost", "PermanentJobError", "held_lock"]

@@ -21,6 +21,7 @@ from core.db.session import session_scope
 from core.errors import InvalidInput, KamError, NotFound
 
 MAX_BACKOFF_S = 300.0
+LOCK_KIND = "lock"  # never claimed by a worker: no handler has this kind
 
 
 class PermanentJobError(KamError):
@@ -202,6 +203,31 @@ class JobQueue:
             failed = session.execute(update(models.Job).where(held).values(status="failed", finished_at=now,
                                                                             **released))
             return "failed" if failed.rowcount == 1 else None  # type: ignore[attr-defined]
+
+    # --- locks: one holder at a time, taken over when the holder stopped renewing --------------------
+    def acquire_lock(self, name: str, owner: str, *, lease_s: float = 60.0) -> bool:
+        """Hold ``name`` (a row in the jobs table, kind ``lock``) until :meth:`release_lock`, renewing it with
+        :meth:`heartbeat`; a holder that crashed loses it when its lease runs out."""
+        now = utcnow()
+        self.enqueue(LOCK_KIND, {"name": name}, Principal.system("lock"), key=f"lock:{name}")
+        with self._session() as session:
+            taken = session.execute(update(models.Job).where(
+                models.Job.idempotency_key == f"lock:{name}",
+                or_(models.Job.status != "running", models.Job.lease_until < now)).values(
+                status="running", lease_owner=owner, lease_until=now + timedelta(seconds=lease_s), updated_at=now,
+                attempts=models.Job.attempts + 1))
+            return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+    def lock_holder(self, name: str) -> JobRecord | None:
+        return self.by_key(f"lock:{name}")
+
+    def release_lock(self, name: str, owner: str) -> bool:
+        now = utcnow()
+        with self._session() as session:
+            released = session.execute(update(models.Job).where(
+                models.Job.idempotency_key == f"lock:{name}", models.Job.lease_owner == owner).values(
+                status="succeeded", lease_owner=None, lease_until=None, finished_at=now, updated_at=now))
+            return bool(released.rowcount)  # type: ignore[attr-defined]
 
     # --- operators -----------------------------------------------------------------------------
     def get(self, job_id: str) -> JobRecord:

@@ -8,7 +8,9 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,3 +170,30 @@ class JobWorker:
         if self._thread is not None:
             self._thread.join(timeout=timeout)
             self._thread = None
+
+
+@contextmanager
+def held_lock(queue: JobQueue, name: str, *, lease_s: float = 60.0) -> Iterator[bool]:
+    """Hold the lock ``name`` while the block runs (renewed in the background); yields False when someone
+    else holds it. A crashed holder's lock is free again after ``lease_s``."""
+    owner = f"{default_worker_id()}:{uuid.uuid4().hex[:8]}"
+    if not queue.acquire_lock(name, owner, lease_s=lease_s):
+        yield False
+        return
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(lease_s / 3):
+            try:
+                queue.heartbeat(queue.lock_holder(name).id, owner, lease_s=lease_s)  # type: ignore[union-attr]
+            except Exception:
+                log.warning("renewing lock %s failed; retrying", name, exc_info=True)
+
+    beat = threading.Thread(target=renew, daemon=True, name=f"lock-{name}")
+    beat.start()
+    try:
+        yield True
+    finally:
+        done.set()
+        beat.join(timeout=5)
+        queue.release_lock(name, owner)

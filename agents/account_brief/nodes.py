@@ -1,0 +1,166 @@
+"""The brief's steps: gather (batched facts, or one account's) → retrieve (contract clauses the principal may
+see) → draft (the LLM's short summary) → verify (platform verifier; one retry with the failures shown) →
+compose (templates for everything else, and for the summary when the model's failed)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any, Literal
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+from pydantic import BaseModel, Field
+
+from agents.account_brief import facts as gathering
+from agents.account_brief import prompts, texts
+from agents.account_brief.schemas import Brief, BriefFacts, ClauseRef, Language, Statement
+from agents.account_brief.state import BriefContext, BriefState
+from core import access
+from core.db.session import session_scope
+from core.errors import NotFound
+from core.llm import StructuredOutputError
+from core.settings import get_settings
+from core.verify import Failure, Verification, verify_citations, verify_numbers, verify_register
+
+MAX_SUMMARY_CHARS = 600
+CLAUSES = 3
+# Contract wording a KAM wants at hand when a rule is in breach (German and English, the store is bilingual).
+CLAUSE_QUERIES = {
+    "call_off_rate": "Abrufplan Abrufmengen Mindestabnahme call-off plan minimum quantities",
+    "otif": "Liefertermin Lieferverzug delivery dates late delivery",
+    "account_margin": "Preisanpassung Preisgleitklausel price adjustment",
+    "receivables": "Zahlungsbedingungen Zahlungsziel payment terms",
+    "credit_utilisation": "Zahlungsbedingungen Sicherheiten payment terms security",
+}
+DEFAULT_CLAUSE_QUERY = "Laufzeit Kündigung Preisanpassung term termination price adjustment"
+
+
+class SummarySentence(BaseModel):
+    text: str = Field(max_length=400)
+    cites: list[str] = Field(default_factory=list, max_length=6)
+
+
+class SummaryAnswer(BaseModel):
+    sentences: list[SummarySentence] = Field(min_length=1, max_length=4)
+
+
+def facts_of(state: BriefState) -> BriefFacts:
+    return BriefFacts.model_validate(state["facts"])
+
+
+def gather(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal["retrieve"]]:
+    principal = runtime.context.principal
+    access.require_account(principal, state["account_id"])
+    access.require(principal, "finance")  # the KPI panel shows credit, receivables and margins
+    if state.get("facts"):
+        return Command(goto="retrieve")
+    with session_scope(get_settings().resolved_database_url) as session:
+        found = gathering.gather(session, as_of=date.fromisoformat(state["brief_date"]),
+                                 account_ids=[state["account_id"]])
+    if state["account_id"] not in found:
+        raise NotFound(f"account {state['account_id']!r} not found")
+    return Command(goto="retrieve", update={"facts": found[state["account_id"]].model_dump(mode="json")})
+
+
+def retrieve(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal["draft"]]:
+    """The contract clauses behind the account's worst findings, within what the principal may see; none
+    when the knowledge store is empty or not set up (the brief does not depend on it)."""
+    from knowledge.retriever import AccessScope
+    from knowledge.service import get_retriever
+
+    f = facts_of(state)
+    flagged = [k.rule for k in f.kpis if k.status in ("breach", "warn") and k.rule in CLAUSE_QUERIES]
+    query = CLAUSE_QUERIES[flagged[0]] if flagged else DEFAULT_CLAUSE_QUERY
+    try:
+        hits = get_retriever(get_settings()).search(query, AccessScope.for_principal(runtime.context.principal),
+                                                    account_id=f.account_id, doc_types=["contract"], k=CLAUSES)
+    except Exception:
+        hits = []
+    clauses = [ClauseRef(chunk_id=h.chunk.chunk_id, title=h.chunk.title, clause=h.chunk.clause,
+                         text=h.chunk.text[:500]).model_dump() for h in hits]
+    return Command(goto="draft", update={"clauses": clauses})
+
+
+def draft(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal["verify", "compose"]]:
+    gateway = runtime.context.llm_gateway()
+    if not state.get("use_llm") or gateway is None:
+        return Command(goto="compose", update={"prose_source": "template"})
+    language: Language = state["language"]  # type: ignore[assignment]
+    messages = [SystemMessage(content=prompts.SYSTEM),
+                HumanMessage(content=prompts.human(facts_of(state), language, state.get("failures", [])))]
+    attempts = state.get("attempts", 0) + 1
+    try:
+        answer = gateway.structured(messages, SummaryAnswer, purpose="drafting")
+    except StructuredOutputError as exc:
+        return Command(goto="compose", update={
+            "attempts": attempts, "prose_source": "fallback", "usage": [asdict(c) for c in exc.calls],
+            "fallback_reason": ("the model could not be reached: " if exc.unavailable else "no valid answer: ")
+            + exc.error[:300]})
+    value: Any = answer.value
+    return Command(goto="verify", update={"attempts": attempts, "draft": [s.model_dump() for s in value.sentences],
+                                          "usage": [asdict(c) for c in answer.calls]})
+
+
+def check(sentences: list[dict[str, Any]], f: BriefFacts, language: Language) -> Verification:
+    """Every figure and date traced to the facts (bound to the fact it names), every citation a known id,
+    every sentence cited, in the reader's language and register, short."""
+    text = " ".join(s["text"] for s in sentences)
+    result = verify_numbers(text, f.as_facts()) + verify_citations(
+        [c for s in sentences for c in s["cites"]], f.citable()) + verify_register(
+        text, language, max_chars=MAX_SUMMARY_CHARS)
+    result.failures += [Failure("citation", s["text"][:60], "the sentence cites no fact") for s in sentences
+                        if not s["cites"]]
+    return result
+
+
+def verify(state: BriefState) -> Command[Literal["draft", "compose"]]:
+    language: Language = state["language"]  # type: ignore[assignment]
+    result = check(state["draft"], facts_of(state), language)
+    if result.ok:
+        return Command(goto="compose", update={"prose_source": "llm", "failures": []})
+    failures = [str(x) for x in result.failures]
+    if state.get("attempts", 0) < 2:
+        return Command(goto="draft", update={"failures": failures})  # once more, with what failed
+    return Command(goto="compose", update={"prose_source": "fallback", "failures": failures,
+                                           "fallback_reason": "; ".join(failures)[:500]})
+
+
+def assemble(f: BriefFacts, previous: BriefFacts | None, language: Language, brief_date: date, *,
+             kind: str = "brief", summary: list[Statement] | None = None, prose_source: str = "template",
+             fallback_reason: str | None = None, clauses: list[ClauseRef] | None = None, model: str | None = None,
+             usage: list[dict[str, Any]] | None = None) -> Brief:
+    """The brief from its facts: every part from the templates, the summary from the model when it passed."""
+    usage = usage or []
+    return Brief(
+        account_id=f.account_id, brief_date=brief_date, kind=kind, language=language, facts=f,
+        summary=summary if summary is not None else texts.summary(f, language),
+        prose_source=prose_source, fallback_reason=fallback_reason,
+        changes=texts.changes(f, previous, language), risks=texts.risks(f, language),
+        opportunities=texts.opportunities(f, language), talking_points=texts.talking_points(f, language),
+        handover=texts.handover(f, language) if kind == "handover" else [], clauses=clauses or [],
+        input_hash=f.input_hash(), model=model, prompt_version=prompts.PROMPT_VERSION,
+        prompt_tokens=sum(u["prompt_tokens"] for u in usage),
+        completion_tokens=sum(u["completion_tokens"] for u in usage))
+
+
+def template_brief(f: BriefFacts, previous: BriefFacts | None, language: Language, brief_date: date, *,
+                   kind: str = "brief") -> Brief:
+    """The deterministic brief (no model, no retrieval): what every account gets every night in milliseconds."""
+    return assemble(f, previous, language, brief_date, kind=kind)
+
+
+def compose(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal["__end__"]]:
+    f = facts_of(state)
+    source = state.get("prose_source", "template")
+    usage = state.get("usage", [])
+    gateway = runtime.context.llm_gateway()
+    brief = assemble(
+        f, BriefFacts.model_validate(state["previous"]) if state.get("previous") else None,
+        state["language"], date.fromisoformat(state["brief_date"]), kind=state["kind"],  # type: ignore[arg-type]
+        summary=[Statement(text=s["text"], cites=s["cites"]) for s in state["draft"]] if source == "llm" else None,
+        prose_source=source, fallback_reason=state.get("fallback_reason"),
+        clauses=[ClauseRef.model_validate(c) for c in state.get("clauses", [])],
+        model=gateway.model_name if gateway is not None and usage else None, usage=usage)
+    return Command(goto="__end__", update={"brief": brief.model_dump(mode="json")})

@@ -1,0 +1,224 @@
+"""The brief: deterministic facts (what code computed, each with the id a statement cites) and what is
+written from them (templates, and a short LLM summary that code verified)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from core.facts import Fact
+from policies.results import RULE_TERMS, THRESHOLD_TERMS, Status
+
+Language = Literal["de", "en"]
+BriefKind = Literal["brief", "handover"]
+ProseSource = Literal["llm", "template", "fallback"]
+
+
+class Person(BaseModel):
+    id: str
+    name: str
+
+
+class ContactInfo(BaseModel):
+    id: str
+    name: str
+    role: str
+    language: str
+
+
+class MeetingInfo(BaseModel):
+    id: str
+    date: date
+    title: str
+    attendees: list[str]
+
+
+class KpiLight(BaseModel):
+    """One rule result as the rule module computed it (value, threshold and traffic light), never by the LLM."""
+    rule: str
+    value: float | None
+    threshold: float | None
+    unit: str
+    status: Status
+    period: str | None = None
+
+    @property
+    def cite(self) -> str:
+        return f"kpi:{self.rule}"
+
+
+class TrendPoint(BaseModel):
+    month: str  # YYYY-MM
+    value: float | None
+
+
+class Trend(BaseModel):
+    metric: Literal["call_off_rate", "otif", "revenue", "margin"]
+    unit: Literal["ratio", "currency"]
+    threshold: float | None  # the policy line drawn into the chart
+    points: list[TrendPoint]
+
+
+class InteractionItem(BaseModel):
+    id: str
+    date: date
+    type: str
+    user_id: str | None
+    note: str  # as written (any language), cut to a few hundred characters
+
+
+class EscalationItem(BaseModel):
+    id: str
+    opened_on: date
+    age_days: int
+    cause: str
+    documented: bool
+
+
+class OrderItem(BaseModel):
+    id: str
+    date: date
+    value: float
+
+
+class OpportunityItem(BaseModel):
+    id: str
+    kind: str
+    title: str
+    status: str
+    value: float
+    identified_on: date
+
+
+class ReorderItem(BaseModel):
+    article_id: str
+    part_number: str
+    description: str
+    coverage_weeks: float | None
+    proposed_qty: int
+    empty: bool
+
+
+class BriefFacts(BaseModel):
+    """Everything a brief says, computed by code for one account and one as-of date."""
+    account_id: str
+    name: str
+    segment: str
+    industry: str
+    country: str
+    currency: str
+    as_of: date
+    owner: Person
+    partner: Person | None
+    next_meeting: MeetingInfo | None
+    contacts: list[ContactInfo]
+    kpis: list[KpiLight]
+    trends: list[Trend]
+    interactions: list[InteractionItem]  # newest first
+    escalations: list[EscalationItem]  # open ones
+    orders: list[OrderItem]  # the last 90 days, newest first
+    opportunities: list[OpportunityItem]  # recorded, not lost
+    reorders: list[ReorderItem]
+
+    def input_hash(self) -> str:
+        """Digest of the facts at the precision a brief shows them: an account whose brief would read the same
+        as its last one is skipped (a pro-rated yearly target that moves by 0.01 a day changes nothing)."""
+        def shown(value: float | None, unit: str) -> float | None:
+            return None if value is None else round(value, {"ratio": 3, "count": 0}.get(unit, 1))
+
+        body = self.model_dump(mode="json", exclude={"as_of", "kpis", "trends"})
+        body["kpis"] = [(k.rule, k.status, shown(k.value, k.unit), shown(k.threshold, k.unit)) for k in self.kpis]
+        body["trends"] = [(t.metric, [(p.month, shown(p.value, t.unit)) for p in t.points]) for t in self.trends]
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def kpi(self, rule: str) -> KpiLight | None:
+        return next((k for k in self.kpis if k.rule == rule), None)
+
+    def as_facts(self) -> list[Fact]:
+        """Every figure and date a text about this account may state, with the id it is cited by."""
+        out: list[Fact] = [Fact("as_of", self.as_of, "date", "run")]
+        counts = {"breaches": sum(k.status == "breach" for k in self.kpis),
+                  "warnings": sum(k.status == "warn" for k in self.kpis), "escalations": len(self.escalations),
+                  "interactions": len(self.interactions), "orders": len(self.orders),
+                  "opportunities": len(self.opportunities), "reorders": len(self.reorders)}
+        out += [Fact(f"count:{name}", value, "count", "crm") for name, value in counts.items()]
+        for k in self.kpis:
+            unit = "ratio" if k.unit == "ratio" else "number"
+            if k.value is not None:
+                out.append(Fact(f"kpi:{k.rule}", k.value, unit, "policies", RULE_TERMS.get(k.rule, ())))  # type: ignore[arg-type]
+            if k.threshold is not None:  # a yearly count target pro-rated to the period is shown whole
+                threshold = round(k.threshold) if k.unit == "count" else k.threshold
+                out.append(Fact(f"kpi:{k.rule}.threshold", threshold, unit, "policies", THRESHOLD_TERMS))  # type: ignore[arg-type]
+        if self.next_meeting:
+            out.append(Fact(f"meeting:{self.next_meeting.id}", self.next_meeting.date, "date", "crm"))
+        for i in self.interactions:
+            out.append(Fact(f"interaction:{i.id}", i.date, "date", "crm"))
+        for e in self.escalations:
+            out += [Fact(f"escalation:{e.id}", e.opened_on, "date", "crm"),
+                    Fact(f"escalation:{e.id}.age_days", e.age_days, "days", "crm")]
+        for o in self.orders:
+            out += [Fact(f"order:{o.id}", o.value, "currency", "crm"),
+                    Fact(f"order:{o.id}.date", o.date, "date", "crm")]
+        for p in self.opportunities:
+            out += [Fact(f"opportunity:{p.id}", p.value, "currency", "crm")]
+        for r in self.reorders:
+            out.append(Fact(f"article:{r.article_id}.proposed_qty", r.proposed_qty, "qty", "policies"))
+            if r.coverage_weeks is not None:
+                out.append(Fact(f"article:{r.article_id}.coverage_weeks", r.coverage_weeks, "weeks", "policies"))
+        return out
+
+    def citable(self) -> set[str]:
+        """Every id a statement may cite."""
+        return ({f"kpi:{k.rule}" for k in self.kpis} | {f"interaction:{i.id}" for i in self.interactions}
+                | {f"escalation:{e.id}" for e in self.escalations} | {f"order:{o.id}" for o in self.orders}
+                | {f"opportunity:{p.id}" for p in self.opportunities}
+                | {f"article:{r.article_id}" for r in self.reorders}
+                | {f"contact:{c.id}" for c in self.contacts}
+                | ({f"meeting:{self.next_meeting.id}"} if self.next_meeting else set()))
+
+
+class Statement(BaseModel):
+    text: str
+    cites: list[str] = Field(default_factory=list)  # ids of facts, interactions, chunks
+    suggestion: bool = False  # a suggestion of the system, not something recorded in the CRM
+
+
+class ClauseRef(BaseModel):
+    chunk_id: str
+    title: str
+    clause: str | None
+    text: str
+
+    @property
+    def cite(self) -> str:
+        return f"chunk:{self.chunk_id}"
+
+
+class Brief(BaseModel):
+    account_id: str
+    brief_date: date
+    kind: BriefKind
+    language: Language
+    facts: BriefFacts
+    summary: list[Statement]
+    prose_source: ProseSource  # llm: the model's summary passed every check; fallback: it did not, template used
+    fallback_reason: str | None = None
+    changes: list[Statement]
+    risks: list[Statement]
+    opportunities: list[Statement]
+    talking_points: list[Statement]
+    handover: list[Statement] = Field(default_factory=list)  # what the person taking over must know
+    clauses: list[ClauseRef] = Field(default_factory=list)
+    input_hash: str
+    model: str | None = None
+    prompt_version: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def statements(self) -> list[Statement]:
+        return [*self.summary, *self.changes, *self.risks, *self.opportunities, *self.talking_points,
+                *self.handover]

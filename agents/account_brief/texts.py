@@ -1,0 +1,252 @@
+"""The fixed parts of a brief, in German and English, filled in by code: labels, risks, opportunities,
+talking points, what changed, the hand-over list and the template summary. Every statement cites the facts it
+states; every figure comes from the facts (no threshold is written here)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from agents.account_brief.schemas import BriefFacts, KpiLight, Language, Statement
+
+LABELS: dict[str, tuple[str, str]] = {  # rule: (de, en)
+    "otif": ("Liefertreue (OTIF)", "OTIF"), "call_off_rate": ("Abrufquote", "call-off rate"),
+    "forecast_deviation": ("Prognoseabweichung", "forecast deviation"),
+    "emergency_air_share": ("Anteil Notfall-Luftfracht", "emergency air freight share"),
+    "contact_cadence": ("Kontaktfrequenz", "contact cadence"), "nps_score": ("NPS", "NPS"),
+    "nps_response_rate": ("NPS-Rücklaufquote", "NPS response rate"),
+    "escalations_open_days": ("Alter offener Eskalationen (Tage)", "age of open escalations (days)"),
+    "escalations_documented": ("dokumentierte Eskalationen", "documented escalations"),
+    "credit_utilisation": ("Kreditlimit-Auslastung", "credit utilisation"),
+    "receivables": ("überfällige Forderungen", "overdue receivables"),
+    "account_margin": ("Marge", "margin"), "contract_coverage": ("Vertragsabdeckung", "contract coverage"),
+    "revenue_growth": ("Umsatzwachstum", "revenue growth"),
+    "qualified_interactions": ("qualifizierte Kontakte", "qualified interactions"),
+    "opportunities_identified": ("erkannte Cross-/Up-Sell-Chancen", "cross-/up-sell opportunities identified"),
+    "nda_status": ("NDA", "NDA"),
+}
+STATUS_WORDS = {"breach": ("Verstoß", "breach"), "warn": ("Warnung", "warning"), "ok": ("in Ordnung", "ok"),
+                "not_enough_data": ("zu wenig Daten", "not enough data")}
+SECTION = {
+    "de": {"title": "Kundenbrief", "handover_title": "Übergabe", "kpis": "Kennzahlen", "trends": "Verlauf (12 Monate)",
+           "summary": "Lage", "changes": "Seit dem letzten Brief", "history": "Letzte Kontakte",
+           "clauses": "Vertragsklauseln", "risks": "Risiken", "opportunities": "Chancen",
+           "talking_points": "Gesprächspunkte", "handover": "Für die Übergabe", "next_meeting": "Nächster Termin",
+           "contacts": "Ansprechpartner", "owner": "KAM", "partner": "Innendienst", "none": "keine",
+           "suggestion": "Vorschlag", "template": "Vorlage (Text ohne KI)",
+           "fallback": "Vorlage: der KI-Text hat die Prüfung nicht bestanden", "llm": "KI-Text, geprüft"},
+    "en": {"title": "Account brief", "handover_title": "Hand-over", "kpis": "KPIs", "trends": "Trends (12 months)",
+           "summary": "Situation", "changes": "Since the last brief", "history": "Recent interactions",
+           "clauses": "Contract clauses", "risks": "Risks", "opportunities": "Opportunities",
+           "talking_points": "Talking points", "handover": "For the hand-over", "next_meeting": "Next meeting",
+           "contacts": "Contacts", "owner": "KAM", "partner": "Inside sales", "none": "none",
+           "suggestion": "suggestion", "template": "template (no AI text)",
+           "fallback": "template: the AI text failed the checks", "llm": "AI text, checked"},
+}
+
+
+def _i(language: Language) -> int:
+    return 0 if language == "de" else 1
+
+
+def label(rule: str, language: Language) -> str:
+    return LABELS.get(rule, (rule, rule))[_i(language)]
+
+
+def title(rule: str, language: Language) -> str:
+    """The label at the start of a sentence ("OTIF", "Call-off rate")."""
+    text = label(rule, language)
+    return text[:1].upper() + text[1:]
+
+
+def number(value: float, decimals: int, language: Language) -> str:
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "X").replace(".", ",").replace("X", ".") if language == "de" else text
+
+
+def shown(kpi: KpiLight, value: float | None, language: Language) -> str:
+    """A KPI figure as the panel shows it: ratios as percentages with one decimal, counts and days whole."""
+    if value is None:
+        return "–"
+    if kpi.unit == "ratio":
+        return f"{number(value * 100, 1, language)} %"
+    if kpi.unit == "currency":
+        return number(value, 2, language)
+    if kpi.unit == "count":  # counts, and yearly count targets pro-rated to the period, are whole
+        return number(round(value), 0, language)
+    return number(value, 1 if not float(value).is_integer() else 0, language)
+
+
+def day(value: date, language: Language) -> str:
+    return value.strftime("%d.%m.%Y") if language == "de" else value.isoformat()
+
+
+def _kpi_sentence(k: KpiLight, language: Language) -> Statement:
+    value, threshold = shown(k, k.value, language), shown(k, k.threshold, language)
+    status = STATUS_WORDS[k.status][_i(language)]
+    if k.threshold is None:
+        text = (f"{label(k.rule, language)}: {value} ({status})." if language == "de"
+                else f"{title(k.rule, language)}: {value} ({status}).")
+    elif language == "de":
+        text = f"{label(k.rule, language)} {value}, Ziel {threshold} ({status})."
+    else:
+        text = f"{title(k.rule, language)} {value}, target {threshold} ({status})."
+    return Statement(text=text, cites=[k.cite])
+
+
+def risks(f: BriefFacts, language: Language) -> list[Statement]:
+    out = [_kpi_sentence(k, language) for k in f.kpis if k.status in ("breach", "warn")]
+    for e in f.escalations:
+        out.append(Statement(
+            text=(f"Eskalation {e.id} seit {day(e.opened_on, language)} offen ({e.age_days} Tage): {e.cause}"
+                  if language == "de" else f"Escalation {e.id} open since {day(e.opened_on, language)} "
+                                           f"({e.age_days} days): {e.cause}"), cites=[f"escalation:{e.id}"]))
+    for r in f.reorders:
+        if r.empty:
+            what = f"{r.part_number} ({r.description})"
+            out.append(Statement(text=(f"Artikel {what} ist leer gelaufen." if language == "de"
+                                       else f"Article {what} ran empty."), cites=[f"article:{r.article_id}"]))
+    return out
+
+
+def opportunities(f: BriefFacts, language: Language) -> list[Statement]:
+    out = [Statement(text=(f"{o.title} ({o.kind.replace('_', '-')}, {o.status}, {number(o.value, 0, language)} "
+                           f"{f.currency})"), cites=[f"opportunity:{o.id}"]) for o in f.opportunities]
+    identified = f.kpi("opportunities_identified")
+    if identified and identified.status in ("breach", "warn"):
+        out.append(Statement(suggestion=True, cites=[identified.cite], text=(
+            f"Weitere Cross-/Up-Sell-Chancen erheben: {shown(identified, identified.value, language)} erkannt, "
+            f"Ziel {shown(identified, identified.threshold, language)} pro Jahr." if language == "de" else
+            f"Identify more cross-/up-sell opportunities: {shown(identified, identified.value, language)} found, "
+            f"target {shown(identified, identified.threshold, language)} a year.")))
+    coverage = f.kpi("contract_coverage")
+    if coverage and coverage.status in ("breach", "warn"):
+        out.append(Statement(suggestion=True, cites=[coverage.cite], text=(
+            "Artikel mit Bedarf, aber ohne Abrufplan, in den Rahmenvertrag aufnehmen." if language == "de" else
+            "Bring articles with demand but no call-off plan under the framework contract.")))
+    return out
+
+
+TALKING: dict[str, tuple[str, str]] = {  # rule in breach or warning: what to raise in the meeting
+    "call_off_rate": ("Abrufplan und Abrufmengen neu verhandeln (Eskalationsgespräch).",
+                      "Renegotiate the call-off plan and quantities (escalation meeting)."),
+    "otif": ("Lieferperformance besprechen: Ursachen und Maßnahmen.",
+             "Review delivery performance: causes and actions."),
+    "forecast_deviation": ("Prognosequalität abstimmen.", "Align on forecast quality."),
+    "emergency_air_share": ("Notfall-Luftfrachten vermeiden: Planung prüfen.",
+                            "Avoid emergency air freight: check planning."),
+    "contact_cadence": ("Regelmäßigen Kontakt vereinbaren.", "Agree a regular contact rhythm."),
+    "nps_score": ("Zufriedenheit ansprechen: Rückmeldungen aus der NPS-Umfrage.",
+                  "Discuss satisfaction: NPS feedback."),
+    "receivables": ("Offene Posten ansprechen (nach Abstimmung mit der Buchhaltung).",
+                    "Raise overdue invoices (after checking with finance)."),
+    "account_margin": ("Preise prüfen, bevor Zugeständnisse gemacht werden.",
+                       "Check prices before making concessions."),
+    "credit_utilisation": ("Auftragsvolumen und Kreditrahmen intern klären.",
+                           "Clarify order volume and credit internally."),
+    "escalations_open_days": ("Offene Eskalationen abschließen.", "Close the open escalations."),
+}
+
+
+def talking_points(f: BriefFacts, language: Language) -> list[Statement]:
+    points = [Statement(text=TALKING[k.rule][_i(language)], cites=[k.cite])
+              for k in f.kpis if k.status in ("breach", "warn") and k.rule in TALKING]
+    confirm = [r for r in f.reorders if not r.empty][:3]
+    if confirm:
+        parts = ", ".join(r.part_number for r in confirm)
+        points.append(Statement(text=(f"Nachbestellungen bestätigen lassen: {parts}." if language == "de"
+                                      else f"Have the re-orders confirmed: {parts}."),
+                                cites=[f"article:{r.article_id}" for r in confirm]))
+    open_opps = [o for o in f.opportunities if o.status in ("identified", "qualified")]
+    if open_opps:
+        points.append(Statement(text=(f"Chance nachfassen: {open_opps[0].title}." if language == "de"
+                                      else f"Follow up the opportunity: {open_opps[0].title}."),
+                                cites=[f"opportunity:{open_opps[0].id}"]))
+    if len(points) < 3 and f.interactions:
+        last = f.interactions[0]
+        points.append(Statement(text=(f"An den letzten Kontakt vom {day(last.date, language)} anknüpfen."
+                                      if language == "de" else
+                                      f"Follow up on the last contact of {day(last.date, language)}."),
+                                cites=[f"interaction:{last.id}"]))
+    if len(points) < 3:
+        points.append(Statement(text=("Bedarf der nächsten Monate abfragen." if language == "de"
+                                      else "Ask about demand for the coming months."), cites=[]))
+    return points[:5]
+
+
+def summary(f: BriefFacts, language: Language) -> list[Statement]:
+    breaches = [k for k in f.kpis if k.status == "breach"]
+    warnings = [k for k in f.kpis if k.status == "warn"]
+    worst = breaches[0] if breaches else warnings[0] if warnings else None
+    if language == "de":
+        head = (f"{f.name} (Segment {f.segment}): {len(breaches)} Regelverstöße, {len(warnings)} Warnungen, "
+                f"{len(f.escalations)} offene Eskalationen.")
+    else:
+        head = (f"{f.name} (segment {f.segment}): {len(breaches)} rule breaches, {len(warnings)} warnings, "
+                f"{len(f.escalations)} open escalations.")
+    out = [Statement(text=head, cites=[k.cite for k in [*breaches, *warnings]][:6])]
+    if worst is not None:
+        out.append(_kpi_sentence(worst, language))
+    if f.next_meeting:
+        m = f.next_meeting
+        out.append(Statement(text=(f"Nächster Termin am {day(m.date, language)}: {m.title}." if language == "de"
+                                   else f"Next meeting on {day(m.date, language)}: {m.title}."),
+                             cites=[f"meeting:{m.id}"]))
+    return out
+
+
+def changes(current: BriefFacts, previous: BriefFacts | None, language: Language) -> list[Statement]:
+    """What changed since the last brief, from a diff of the stored facts."""
+    if previous is None:
+        return [Statement(text="Erster Brief für diesen Kunden." if language == "de"
+                          else "First brief for this account.")]
+    out: list[Statement] = []
+    before = {k.rule: k for k in previous.kpis}
+    for k in current.kpis:
+        old = before.get(k.rule)
+        if old is not None and old.status != k.status:
+            was, now = STATUS_WORDS[old.status][_i(language)], STATUS_WORDS[k.status][_i(language)]
+            out.append(Statement(text=(f"{label(k.rule, language)}: {was} → {now} ({shown(k, k.value, language)})."
+                                       if language == "de" else
+                                       f"{title(k.rule, language)}: {was} → {now} "
+                                       f"({shown(k, k.value, language)})."), cites=[k.cite]))
+    def new(items: list[Any], old: list[Any], key: str, prefix: str) -> list[str]:
+        seen = {getattr(o, key) for o in old}
+        return [f"{prefix}:{getattr(i, key)}" for i in items if getattr(i, key) not in seen]
+
+    for de, en, ids in (
+            ("neue Kontakte", "new interactions",
+             new(current.interactions, previous.interactions, "id", "interaction")),
+            ("neue Eskalationen", "new escalations",
+             new(current.escalations, previous.escalations, "id", "escalation")),
+            ("neue Aufträge", "new orders", new(current.orders, previous.orders, "id", "order")),
+            ("neue Chancen", "new opportunities",
+             new(current.opportunities, previous.opportunities, "id", "opportunity")),
+            ("neue Nachbestellvorschläge", "new re-order proposals",
+             new(current.reorders, previous.reorders, "article_id", "article"))):
+        if ids:
+            out.append(Statement(text=f"{len(ids)} {de if language == 'de' else en}.", cites=ids))
+    closed = [e for e in previous.escalations if e.id not in {c.id for c in current.escalations}]
+    if closed:
+        out.append(Statement(text=(f"{len(closed)} Eskalationen abgeschlossen." if language == "de"
+                                   else f"{len(closed)} escalations closed."),
+                             cites=[]))
+    return out or [Statement(text="Keine Änderungen." if language == "de" else "No changes.")]
+
+
+def handover(f: BriefFacts, language: Language) -> list[Statement]:
+    """For the person taking over: contacts and their language, running escalations and re-orders, open
+    opportunities, and the last notes (where commitments were made) to read in full."""
+    out = [Statement(text=(f"{c.name} ({c.role}, spricht {c.language})" if language == "de"
+                           else f"{c.name} ({c.role}, speaks {c.language})"), cites=[f"contact:{c.id}"])
+           for c in f.contacts]
+    out += [Statement(text=(f"Laufende Eskalation {e.id}: {e.cause}" if language == "de"
+                            else f"Running escalation {e.id}: {e.cause}"), cites=[f"escalation:{e.id}"])
+            for e in f.escalations]
+    out += [Statement(text=(f"Nachbestellung offen: {r.part_number}" if language == "de"
+                            else f"Re-order pending: {r.part_number}"), cites=[f"article:{r.article_id}"])
+            for r in f.reorders]
+    out += [Statement(text=(f"Notiz vom {day(i.date, language)} lesen (Zusagen?): {i.note[:160]}" if language == "de"
+                            else f"Read the note of {day(i.date, language)} (commitments?): {i.note[:160]}"),
+                      cites=[f"interaction:{i.id}"]) for i in f.interactions[:3]]
+    return out

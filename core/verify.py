@@ -75,6 +75,7 @@ ID = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:[-_/][A-Za-z0-9]+)+\b")
 DEFAULT_MASKS: tuple[re.Pattern[str], ...] = (
     ID,
     re.compile(r"\b\d{2,}\.\d{3,}-\d{1,3}\b"),
+    re.compile(r"\b\d+(?:[.,]\d+)?(?:\s?[x×]\s?\d+(?:[.,]\d+)?)+\b"),  # dimensions (20x23x15) name a part
     re.compile(r"§+\s*\d+[a-z]?(?:\s*(?:Abs\.|Absatz)\s*\d+)?"),
     re.compile(r"\b(?:Ziffer|Ziff\.|Nr\.|Section|Sec\.|Article|Art\.|Artikel|Clause|Klausel|Abschnitt|Annex|Anlage)"
                r"\s*\d+(?:\.\d+)*", re.IGNORECASE),
@@ -246,8 +247,8 @@ def _targets(token: NumberToken, facts: Sequence[Fact]) -> list[float]:
 def traces(token: NumberToken, facts: Sequence[Fact]) -> bool:
     """True when the token is one of the facts written at the precision the token states.
 
-    A rounded figure needs at least two significant digits: "63 %" may stand for 0.625, "1" may not stand
-    for 0.62 (a rounding that loses the figure is no trace of it). A written sign must be the fact's sign;
+    A rounded figure needs at least two significant digits or a stated decimal: "63 %" may stand for 0.625 and
+    "0.7 %" for 0.0069, "1" may not stand for 0.62 (a rounding that loses the figure is no trace of it). A written sign must be the fact's sign;
     an unsigned figure may stand for a negative fact ("fell 3.5 %")."""
     significant = _significant_digits(token.text)
     for target in _targets(token, facts):
@@ -257,7 +258,7 @@ def traces(token: NumberToken, facts: Sequence[Fact]) -> bool:
                 slack = ABS_TOLERANCE * max(1.0, abs(target))
                 if gap <= slack:
                     return True  # exactly the fact
-                if significant >= 2 and gap <= 0.5 * 10 ** -decimals * token.scale + slack:
+                if (significant >= 2 or decimals >= 1) and gap <= 0.5 * 10 ** -decimals * token.scale + slack:
                     return True  # the fact, rounded to the precision the text shows
     return False
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.settings import Settings
+from evals.brief_suites import AccountBriefSuite
 from evals.llm_suites import CassetteMode, NdaFactsSuite
 from evals.nda_suites import ContractNliClassifierSuite, NdaReviewSuite
 from evals.suites import RetrievalSuite, Suite
 
-DETERMINISTIC = ("retrieval", "contractnli", "nda_review")  # an LLM is optional (--llm)
+DETERMINISTIC = ("retrieval", "contractnli", "nda_review", "account_brief")  # an LLM is optional (--llm)
 LLM = ("nda_facts",)
 PLANNED = {
-    "account_brief": "the account brief agent",
     "escalation_drafter": "the escalation drafter",
     "chat": "the chat endpoint",
 }
@@ -25,6 +25,8 @@ def build_suite(agent: str, work_dir: Path, settings: Settings, cassette: Casset
         return ContractNliClassifierSuite(work_dir, settings=settings, llm_mode=llm_mode)
     if agent == "nda_review":
         return NdaReviewSuite(work_dir, settings=settings, llm_mode=llm_mode)
+    if agent == "account_brief":
+        return AccountBriefSuite(work_dir, settings=settings, llm_mode=llm_mode)
     if agent == "nda_facts":
         return NdaFactsSuite(work_dir, settings=settings, cassette=cassette)
     raise KeyError(agent)

@@ -216,6 +216,40 @@ def test_gate_nda_review_on_real_files(settings) -> None:
         assert float(lines[f"nli.accuracy.{language}"][2]) > float(lines[f"nli.accuracy.{language}"][3])
 
 
+def test_gate_account_brief_beside_an_empty_brief(settings) -> None:
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "--agent", "account_brief"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split("│")[1].strip(): line.split("│") for line in result.output.splitlines()
+             if line.count("│") >= 4}
+    assert float(lines["fact_recall"][2]) > float(lines["fact_recall"][3])  # an empty brief states nothing
+    assert float(lines["numeric_faithfulness"][2]) == 1.0 and float(lines["must_not_violations"][2]) == 0.0
+
+
+def test_account_brief_expectations_come_from_the_data_not_the_agent(tmp_path: Path) -> None:
+    """The committed cases are what plain SQL over the demo tables and the planted situations say; a change of
+    the demo generator that moves them shows here, not as a silent drop in the score."""
+    from sqlalchemy.orm import Session
+
+    from core.crm import demo
+    from core.crm.importer import import_directory
+    from core.db.migrate import upgrade
+    from core.db.session import get_engine
+    from evals.brief_suites import BRIEF_ACCOUNTS, derive_expected
+    from evals.suites import EVAL_AS_OF, EVAL_SEED
+
+    demo.generate(tmp_path / "corpus", accounts=BRIEF_ACCOUNTS, seed=EVAL_SEED, as_of=EVAL_AS_OF, document_accounts=0)
+    url = f"sqlite:///{tmp_path / 'kam.db'}"
+    upgrade(url)
+    import_directory(tmp_path / "corpus", url)
+    cases = load_cases("account_brief")
+    assert len(cases) >= 15 and {c.tags["language"] for c in cases} == {"de", "en"}
+    assert {c.split for c in cases} == {"dev", "holdout"}
+    with Session(get_engine(url)) as session:
+        assert all(c.expected == derive_expected(session, c.inputs["account_id"]) for c in cases)
+
+
 def test_planned_agents_are_reported_not_faked(settings) -> None:
     from api.cli import app
 

@@ -128,6 +128,9 @@ BATCH = Fact("lot.qty", 1500, "qty", "crm")
     ("Abruf 0,625", [Fact("q", 0.625, "ratio", "x")], True),
     ("Umsatz Q3-450000", [RECEIVABLE], False),                     # an amount glued to a label is no id
     ("Konto A-00001, Artikel BH-4410, Beleg U-KAM-001", [], True),
+    ("Artikel 918.7717-04, Buchse 20x23x15 mm", [], True),          # article numbers and dimensions are names
+    ("Notfall-Luftfracht 0,7 %", [Fact("air", 0.0069, "ratio", "x")], True),  # a stated decimal may round
+    ("Notfall-Luftfracht 1 %", [Fact("air", 0.0069, "ratio", "x")], False),   # a lone digit may not
 ])
 def test_the_gaps_in_number_tracing(text: str, facts: list[Fact], ok: bool) -> None:
     assert verify_numbers(text, facts).ok is ok, verify_numbers(text, facts).feedback()

@@ -21,7 +21,6 @@ from core import access
 from core.db.session import session_scope
 from core.errors import NotFound
 from core.llm import StructuredOutputError
-from core.settings import get_settings
 from core.verify import Failure, Verification, verify_citations, verify_numbers, verify_register
 
 MAX_SUMMARY_CHARS = 600
@@ -56,7 +55,7 @@ def gather(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal
     access.require(principal, "finance")  # the KPI panel shows credit, receivables and margins
     if state.get("facts"):
         return Command(goto="retrieve")
-    with session_scope(get_settings().resolved_database_url) as session:
+    with session_scope(runtime.context.settings().resolved_database_url) as session:
         found = gathering.gather(session, as_of=date.fromisoformat(state["brief_date"]),
                                  account_ids=[state["account_id"]])
     if state["account_id"] not in found:
@@ -74,7 +73,8 @@ def retrieve(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Liter
     flagged = [k.rule for k in f.kpis if k.status in ("breach", "warn") and k.rule in CLAUSE_QUERIES]
     query = CLAUSE_QUERIES[flagged[0]] if flagged else DEFAULT_CLAUSE_QUERY
     try:
-        hits = get_retriever(get_settings()).search(query, AccessScope.for_principal(runtime.context.principal),
+        scope = AccessScope.for_principal(runtime.context.principal)
+        hits = get_retriever(runtime.context.settings()).search(query, scope,
                                                     account_id=f.account_id, doc_types=["contract"], k=CLAUSES)
     except Exception:
         hits = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -132,7 +132,9 @@ class BriefFacts(BaseModel):
 
         body = self.model_dump(mode="json", exclude={"as_of", "kpis", "trends"})
         body["kpis"] = [(k.rule, k.status, shown(k.value, k.unit), shown(k.threshold, k.unit)) for k in self.kpis]
-        body["trends"] = [(t.metric, [(p.month, shown(p.value, t.unit)) for p in t.points]) for t in self.trends]
+        # the trends are months already closed: they move when a month closes (every account then changes),
+        # so their window stands in for them and the nightly run computes them only for briefs it writes
+        body["trend_window"] = (self.as_of.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     def kpi(self, rule: str) -> KpiLight | None:

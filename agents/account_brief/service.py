@@ -10,6 +10,7 @@ is killed and started again skips what it stored and resumes the jobs it queued.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,15 +46,23 @@ def thread_id(account_id: str, brief_date: date, kind: str, language: str) -> st
 def previous_facts(session: Session, account_ids: Sequence[str], before: date,
                    kind: str = "brief") -> dict[tuple[str, str], tuple[str, BriefFacts]]:
     """(account, language) → (input hash, facts) of the newest brief before ``before``."""
+    return {key: (digest, BriefFacts.model_validate_json(raw))
+            for key, (digest, raw) in _previous(session, account_ids, before, kind).items()}
+
+
+def _previous(session: Session, account_ids: Sequence[str], before: date,
+              kind: str = "brief") -> dict[tuple[str, str], tuple[str, str]]:
+    """(account, language) → (input hash, facts as JSON): parsed only for the briefs that are written."""
     newest = (select(models.Brief.account_id, models.Brief.language, func.max(models.Brief.brief_date).label("d"))
               .where(models.Brief.kind == kind, models.Brief.brief_date < before,
                      models.Brief.account_id.in_(list(account_ids)))
               .group_by(models.Brief.account_id, models.Brief.language).subquery())
-    rows = session.execute(select(models.Brief).join(newest, (models.Brief.account_id == newest.c.account_id)
-                                                     & (models.Brief.language == newest.c.language)
-                                                     & (models.Brief.brief_date == newest.c.d)
-                                                     & (models.Brief.kind == kind))).scalars()
-    return {(r.account_id, r.language): (r.input_hash, BriefFacts.model_validate_json(r.facts)) for r in rows}
+    rows = session.execute(select(models.Brief.account_id, models.Brief.language, models.Brief.input_hash,
+                                  models.Brief.facts)
+                           .join(newest, (models.Brief.account_id == newest.c.account_id)
+                                 & (models.Brief.language == newest.c.language)
+                                 & (models.Brief.brief_date == newest.c.d) & (models.Brief.kind == kind)))
+    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
 
 def store(session: Session, brief: Brief, created_by: str, *, job: JobContext | None = None) -> bool:
@@ -92,7 +101,8 @@ def run_one(settings: Settings, checkpointer: BaseCheckpointSaver[Any], principa
                           "language": language, "use_llm": use_llm,
                           "facts": facts.model_dump(mode="json") if facts else None,
                           "previous": previous.model_dump(mode="json") if previous else None}
-    context = BriefContext(principal=principal, as_of=brief_date, gateway=gateway)
+    context = BriefContext(principal=principal, as_of=brief_date, gateway=gateway,
+                           database_url=settings.resolved_database_url, data_dir=str(settings.data_dir))
     result = run_graph(builder.compile(checkpointer=checkpointer), thread_id(account_id, brief_date, kind, language),
                        dict(inputs), context, job=job)
     brief = Brief.model_validate(result.values["brief"])
@@ -174,8 +184,6 @@ def plan_and_write(settings: Settings, principal: Principal, *, brief_date: date
                    llm_for_all: bool = False, force: bool = False, use_llm: bool = True,
                    queue: JobQueue | None = None, progress: Callable[[int], None] | None = None) -> RunSummary:
     """The deterministic part for every account (batched), and the jobs for the model's summaries."""
-    import time
-
     from agents.account_brief import nodes
 
     summary = RunSummary(brief_date)
@@ -183,18 +191,16 @@ def plan_and_write(settings: Settings, principal: Principal, *, brief_date: date
     with session_scope(settings.resolved_database_url) as session:
         scope = access.narrow_accounts(principal, None)
         wanted = scope if account_ids is None else [a for a in account_ids if access.can_see_account(principal, a)]
-        gathered = gathering.gather(session, as_of=brief_date, account_ids=wanted)
+        gathered = gathering.gather(session, as_of=brief_date, account_ids=wanted, with_trends=False)
         languages = reader_languages(session, list(gathered))
-        before = previous_facts(session, list(gathered), brief_date)
-        stored_today = {(r.account_id, r.language): r.input_hash for r in session.execute(select(models.Brief).where(
+        before = _previous(session, list(gathered), brief_date)
+        stored_today = {(r[0], r[1]): r[2] for r in session.execute(select(
+            models.Brief.account_id, models.Brief.language, models.Brief.input_hash).where(
             models.Brief.brief_date == brief_date, models.Brief.kind == "brief",
-            models.Brief.account_id.in_(list(gathered)))).scalars()}
-    summary.gather_s = time.perf_counter() - started
+            models.Brief.account_id.in_(list(gathered))))}
     summary.accounts = len(gathered)
     horizon = brief_date + timedelta(days=meetings_within_days) if meetings_within_days is not None else None
-    compose_started = time.perf_counter()
-    to_store: list[Brief] = []
-    jobs: list[tuple[dict[str, Any], str]] = []
+    planned: list[tuple[str, Language, bool, BriefFacts | None]] = []  # account, language, by the model, previous
     for number, (account_id, current) in enumerate(gathered.items(), start=1):
         digest = current.input_hash()
         readers: list[Language] = languages.get(account_id) or ["de"]
@@ -205,19 +211,34 @@ def plan_and_write(settings: Settings, principal: Principal, *, brief_date: date
                 summary.unchanged += 1
                 continue
             meeting_soon = bool(current.next_meeting and horizon and current.next_meeting.date <= horizon)
-            if use_llm and position == 0 and (llm_for_all or meeting_soon):  # the owner's language only
-                jobs.append(({"account_id": account_id, "brief_date": brief_date.isoformat(), "language": language,
-                              "facts": current.model_dump(mode="json"),
-                              "previous": previous[1].model_dump(mode="json") if previous else None},
-                             f"{thread_id(account_id, brief_date, 'brief', language)}:llm"))
-                continue
-            to_store.append(nodes.template_brief(current, previous[1] if previous else None, language, brief_date))
-            if previous is not None and (previous[1].owner.id, getattr(previous[1].partner, "id", None)) != (
-                    current.owner.id, getattr(current.partner, "id", None)):
-                to_store.append(nodes.template_brief(current, previous[1], language, brief_date, kind="handover"))
-                summary.handovers += 1
+            by_model = use_llm and position == 0 and (llm_for_all or meeting_soon)  # the owner's language only
+            planned.append((account_id, language, by_model,
+                            BriefFacts.model_validate_json(previous[1]) if previous else None))
         if progress is not None:
             progress(number)
+    written = sorted({account for account, *_ in planned})
+    if written:
+        with session_scope(settings.resolved_database_url) as session:
+            series = gathering.trends(session, brief_date, written)
+        for account in written:
+            gathered[account] = gathered[account].model_copy(update={"trends": series.get(account, [])})
+    summary.gather_s = time.perf_counter() - started
+    compose_started = time.perf_counter()
+    to_store: list[Brief] = []
+    jobs: list[tuple[dict[str, Any], str]] = []
+    for account_id, language, by_model, previous_facts_ in planned:
+        current = gathered[account_id]
+        if by_model:
+            jobs.append(({"account_id": account_id, "brief_date": brief_date.isoformat(), "language": language,
+                          "facts": current.model_dump(mode="json"),
+                          "previous": previous_facts_.model_dump(mode="json") if previous_facts_ else None},
+                         f"{thread_id(account_id, brief_date, 'brief', language)}:llm"))
+            continue
+        to_store.append(nodes.template_brief(current, previous_facts_, language, brief_date))
+        if previous_facts_ is not None and (previous_facts_.owner.id, getattr(previous_facts_.partner, "id", None)) != (
+                current.owner.id, getattr(current.partner, "id", None)):
+            to_store.append(nodes.template_brief(current, previous_facts_, language, brief_date, kind="handover"))
+            summary.handovers += 1
     with session_scope(settings.resolved_database_url) as session:
         for brief in to_store:
             summary.generated += store(session, brief, principal.user_id) and brief.kind == "brief"

@@ -126,8 +126,12 @@ def test_an_invented_figure_is_retried_once_then_replaced_by_the_template(demo_d
     (answer(("Hallo, deine Abrufquote liegt bei 62,0 % und ist unter dem Ziel.", ["kpi:call_off_rate"])), "informal"),
     (answer(("Die Abrufquote liegt bei 62,0 % und ist damit unter dem Ziel.", ["kpi:made_up"])), "no such source"),
     (answer(("Die Abrufquote liegt bei 62,0 % und ist damit unter dem Ziel.", [])), "cites no fact"),
-    (answer(("The call-off rate is 62.0 % and below the target of 70.0 %.", ["kpi:call_off_rate"])), "not written in de"),
+    (answer(("The call-off rate is 62.0 % and below the target of 70.0 %.", ["kpi:call_off_rate"])),
+     "not written in de"),
     (answer(("Die Abrufquote liegt bei 70,0 % und das Ziel bei 62,0 %.", ["kpi:call_off_rate"])), "written for"),
+    (answer(("Die Abrufquote liegt über dem Ziel.", ["kpi:call_off_rate"])), "above its target"),
+    (answer(("Die Liefertreue (OTIF) ist ein Verstoß.", ["kpi:otif"])), "its status is warn"),
+    (answer(("Die Abrufquote liegt bei 62,0 %.", ["kpi:otif"])), "does not trace"),  # the figure of an uncited fact
 ])
 def test_what_the_checks_reject(demo_db: str, bad: str, why: str) -> None:
     result = nodes.check(json.loads(bad)["sentences"], facts_of(demo_db), "de")
@@ -245,7 +249,8 @@ def test_cli_shows_a_brief(demo_db: str, settings: Settings, tmp_path: Path) -> 
     ran = runner.invoke(app, ["briefs", "run", "--date", AS_OF.isoformat(), "--no-llm", "--accounts", "A-00001"])
     assert ran.exit_code == 0 and "1 accounts" in ran.output, ran.output
     shown = runner.invoke(app, ["briefs", "show", "A-00001", "--html", str(tmp_path / "b.html")])
-    assert shown.exit_code == 0 and "Abrufquote" in shown.output and (tmp_path / "b.html").read_text().count("<svg") == 4
+    assert shown.exit_code == 0 and "Abrufquote" in shown.output
+    assert (tmp_path / "b.html").read_text().count("<svg") == 4
     missing = runner.invoke(app, ["briefs", "show", "A-00002"])
     assert missing.exit_code == 2 and "no brief" in missing.output
 

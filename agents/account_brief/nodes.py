@@ -4,6 +4,7 @@ compose (templates for everything else, and for the summary when the model's fai
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import date
 from typing import Any, Literal
@@ -22,6 +23,7 @@ from core.db.session import session_scope
 from core.errors import NotFound
 from core.llm import StructuredOutputError
 from core.verify import Failure, Verification, verify_citations, verify_numbers, verify_register
+from policies.results import RULE_TERMS
 
 MAX_SUMMARY_CHARS = 600
 CLAUSES = 3
@@ -103,15 +105,54 @@ def draft(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal[
                                           "usage": [asdict(c) for c in answer.calls]})
 
 
+BELOW = re.compile(r"\b(?:below|under|short of|less than|unter(?:halb)?|niedriger als|verfehlt\w*)\b", re.I)
+ABOVE = re.compile(r"\b(?:above|over|exceed\w*|more than|über(?:steigt|schreitet|trifft)?|oberhalb|höher als)\b",
+                   re.I)
+STATUS_WORDS = {"breach": re.compile(r"\b(?:breach\w*|verstoß\w*|verletz\w*)", re.I),
+                "warn": re.compile(r"\b(?:warn\w*)", re.I)}
+CLAUSE = re.compile(r"[,;]|\b(?:and|but|while|whereas|und|aber|während)\b", re.I)
+
+
+def _claims(text: str, f: BriefFacts) -> list[Failure]:
+    """What a clause says about a KPI it names must be what code computed: "below"/"above" its target, a
+    breach or a warning (the small model wrote "OTIF 98.3 %, below the target of 98.0 %")."""
+    failures = []
+    for clause in CLAUSE.split(text):
+        named = [k for k in f.kpis if k.value is not None and any(
+            re.search(rf"(?<![^\W\d_]){re.escape(name)}(?![^\W\d_])", clause, re.I)
+            for name in (*RULE_TERMS.get(k.rule, ()), *texts.LABELS.get(k.rule, ())))]
+        if len(named) != 1:
+            continue  # no KPI, or several: which one a word refers to is not decidable here
+        k = named[0]
+        value, threshold = k.value or 0.0, k.threshold
+        if threshold is not None and BELOW.search(clause) and not value < threshold:
+            failures.append(Failure("number", clause.strip()[:60], f"says {k.rule} is below its target; it is "
+                                                                    f"{value:g} against {threshold:g}"))
+        if threshold is not None and ABOVE.search(clause) and not value > threshold:
+            failures.append(Failure("number", clause.strip()[:60], f"says {k.rule} is above its target; it is "
+                                                                    f"{value:g} against {threshold:g}"))
+        for status, words in STATUS_WORDS.items():
+            if words.search(clause) and k.status != status:
+                failures.append(Failure("number", clause.strip()[:60], f"calls {k.rule} a {status}; its status is "
+                                                                        f"{k.status}"))
+    return failures
+
+
 def check(sentences: list[dict[str, Any]], f: BriefFacts, language: Language) -> Verification:
-    """Every figure and date traced to the facts (bound to the fact it names), every citation a known id,
-    every sentence cited, in the reader's language and register, short."""
+    """Every figure and date traced to a fact the sentence cites (bound to the fact it names), every citation
+    a known id, every sentence cited, what it says about a KPI (below/above target, breach, warning) as
+    computed, in the reader's language and register, short."""
     text = " ".join(s["text"] for s in sentences)
-    result = verify_numbers(text, f.as_facts()) + verify_citations(
-        [c for s in sentences for c in s["cites"]], f.citable()) + verify_register(
+    facts = f.as_facts()
+    always = [x for x in facts if x.id == "as_of" or x.id.startswith("count:")]
+    result = verify_citations([c for s in sentences for c in s["cites"]], f.citable()) + verify_register(
         text, language, max_chars=MAX_SUMMARY_CHARS)
-    result.failures += [Failure("citation", s["text"][:60], "the sentence cites no fact") for s in sentences
-                        if not s["cites"]]
+    for s in sentences:
+        cited = [x for x in facts if any(x.id == c or x.id.startswith(f"{c}.") for c in s["cites"])]
+        result += verify_numbers(s["text"], [*cited, *always])
+        result.failures += _claims(s["text"], f)
+        if not s["cites"]:
+            result.failures.append(Failure("citation", s["text"][:60], "the sentence cites no fact"))
     return result
 
 

@@ -52,7 +52,7 @@ def server(tmp_path: Path, llm_stub: Any) -> Iterator[str]:
             try:
                 if httpx.get(f"{base}/ok", timeout=2).status_code == 200:
                     break
-            except httpx.HTTPError:
+            except httpx.HTTPError:  # not listening yet: the server is still loading the graphs
                 pass
             assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-3000:]
             time.sleep(0.5)

@@ -248,8 +248,8 @@ def traces(token: NumberToken, facts: Sequence[Fact]) -> bool:
     """True when the token is one of the facts written at the precision the token states.
 
     A rounded figure needs at least two significant digits or a stated decimal: "63 %" may stand for 0.625 and
-    "0.7 %" for 0.0069, "1" may not stand for 0.62 (a rounding that loses the figure is no trace of it). A written sign must be the fact's sign;
-    an unsigned figure may stand for a negative fact ("fell 3.5 %")."""
+    "0.7 %" for 0.0069, "1" may not stand for 0.62 (a rounding that loses the figure is no trace of it). A written
+    sign must be the fact's sign; an unsigned figure may stand for a negative fact ("fell 3.5 %")."""
     significant = _significant_digits(token.text)
     for target in _targets(token, facts):
         for value, decimals in token.readings:

@@ -193,6 +193,34 @@ def chroma_client(data_dir: Path, chroma_url: str | None) -> Any:
     return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
 
 
+def recent_documents(data_dir: Path, account_ids: Sequence[str] | None, doc_types: Sequence[str], until: date,
+                     per_account: int) -> dict[str, list[sqlite3.Row]]:
+    """account → its newest documents of the types, dated (or ingested) up to ``until``, read from the registry
+    alone (no vector store needed); empty when no store exists yet."""
+    path = data_dir / "knowledge.db"
+    if not path.exists():
+        return {}
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    conn.row_factory = sqlite3.Row
+    try:
+        accounts = "" if account_ids is None else f"AND account_id IN ({','.join('?' * len(account_ids))})"
+        rows = conn.execute(
+            f"SELECT * FROM (SELECT doc_id, account_id, doc_type, doc_subtype, title, content_hash, "
+            f"COALESCE(doc_date, substr(ingested_at, 1, 10)) AS day, row_number() OVER (PARTITION BY account_id "
+            f"ORDER BY COALESCE(doc_date, substr(ingested_at, 1, 10)) DESC, doc_id) AS n FROM documents "
+            f"WHERE doc_type IN ({','.join('?' * len(doc_types))}) {accounts} "
+            f"AND COALESCE(doc_date, substr(ingested_at, 1, 10)) <= ?) WHERE n <= ? ORDER BY account_id, n",
+            [*doc_types, *(account_ids or []), until.isoformat(), per_account]).fetchall()
+    except sqlite3.OperationalError:  # a store being created has no registry yet
+        return {}
+    finally:
+        conn.close()
+    out: dict[str, list[sqlite3.Row]] = {}
+    for row in rows:
+        out.setdefault(row["account_id"], []).append(row)
+    return out
+
+
 def _date_ord(day: date | None) -> int:
     return int(day.strftime("%Y%m%d")) if day else 0
 

@@ -184,6 +184,56 @@ def test_a_new_owner_gets_a_handover_brief(demo_db: str, settings: Settings) -> 
     assert {"contact", "interaction"} <= cited
 
 
+def test_a_handover_quotes_the_commitments_made_in_notes(demo_db: str) -> None:
+    note = ("Termin mit dem Einkauf zu den Abrufen. Wir liefern die Muster für 4711-B bis KW 12 nach Ulm. "
+            "Preisthema vertagt.")
+    with session_scope(demo_db) as session:
+        session.add(models.Interaction(id="A-00001-PROMISE", account_id="A-00001", contact_id=None,
+                                       user_id="U-KAM-001", interaction_date=AS_OF, interaction_type="visit",
+                                       qualified=True, language="de", note=note))
+    f = facts_of(demo_db)
+    items = [s for s in nodes.template_brief(f, None, "en", AS_OF, kind="handover").handover
+             if s.cites == ["interaction:A-00001-PROMISE"]]
+    assert [s.quote for s in items] == ["Wir liefern die Muster für 4711-B bis KW 12 nach Ulm."]
+    assert items[0].text == f"Commitment in the note of {AS_OF.isoformat()}"  # the figures stay in the quote
+    assert all(s.quote in note for s in items)
+
+
+def test_documents_in_the_knowledge_store_are_listed_and_new_ones_reported(demo_db: str, knowledge_dir: Path,
+                                                                              settings: Settings) -> None:
+    with session_scope(demo_db) as session:
+        current = gather(session, as_of=AS_OF, account_ids=["A-00001"], data_dir=knowledge_dir)["A-00001"]
+    assert current.documents and {f"document:{d.id}" for d in current.documents} <= current.citable()
+    newest, *older = current.documents
+    bumped = [d.model_copy(update={"content_hash": "0" * 16}) for d in older[:1]]
+    previous = current.model_copy(update={"documents": bumped + older[1:]})
+    changes = nodes.template_brief(current, previous, "en", AS_OF).changes
+    reported = {c for s in changes for c in s.cites if c.startswith("document:")}
+    assert f"document:{newest.id}" in reported and (not older or f"document:{older[0].id}" in reported)
+    assert current.input_hash() != previous.input_hash()
+    text = " ".join(s.text for s in changes)
+    assert verify_numbers(text, current.as_facts()).ok, verify_numbers(text, current.as_facts()).feedback()
+
+
+def test_nightly_template_briefs_carry_the_contract_clauses(demo_db: str, knowledge_dir: Path,
+                                                            settings: Settings) -> None:
+    import shutil
+
+    from knowledge.service import reset
+
+    shutil.copytree(knowledge_dir, settings.data_dir, dirs_exist_ok=True)
+    reset()
+    service.plan_and_write(settings, SYSTEM, brief_date=AS_OF, use_llm=False)
+    with session_scope(demo_db) as session:
+        briefs = [service.latest(session, SYSTEM, a, language="de") for a in ("A-00001", "A-00002", "A-00003")]
+    with_clauses = [b for b in briefs if b.clauses]
+    assert with_clauses, "no template brief got a contract clause"
+    for brief in with_clauses:
+        assert all(c.chunk_id and c.text for c in brief.clauses)
+        assert {d.id for d in brief.facts.documents}
+    reset()
+
+
 def _brief_run(settings: Settings, stub_url: str, *extra: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "KAM_DATA_DIR": str(settings.data_dir), "KAM_LLM_BASE_URL": stub_url,
            "KAM_LLM_AUTOSTART": "false", "KAM_JOB_LEASE_S": "2", "KAM_LLM_RETRY_ATTEMPTS": "1"}

@@ -36,3 +36,23 @@ def test_embedded_server_starts_answers_structured_and_stops(tmp_path: Path) -> 
         status = runtime.status(measure=False)
         assert status["healthy"] is True and status["embedded"] is True
     assert not is_healthy(base_url)
+
+
+def test_a_brief_written_by_the_embedded_model_passes_the_checks_or_falls_back_marked(
+        demo_db: str, settings: Settings) -> None:
+    """The whole brief graph on the real model: what it returns is either a summary that passes every check
+    or the template's, marked with the reason; tokens and the model are recorded either way."""
+    from agents.account_brief import nodes, service
+    from core.access import Principal
+    from core.checkpoint import open_checkpointer
+    from tests.conftest import AS_OF
+
+    with LlmRuntime(settings) as runtime, open_checkpointer(settings) as saver:
+        brief = service.run_one(settings, saver, Principal.system("e2e"), "A-00001", brief_date=AS_OF,
+                                language="en", gateway=runtime.gateway(), use_llm=True)
+    assert brief.prose_source in ("llm", "fallback") and brief.prompt_tokens > 0 and brief.model
+    if brief.prose_source == "llm":
+        assert nodes.check([s.model_dump() for s in brief.summary], brief.facts, "en").ok
+    else:
+        assert brief.fallback_reason
+        assert brief.summary == nodes.template_brief(brief.facts, None, "en", AS_OF).summary

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from agents.account_brief.schemas import (
     BriefFacts,
     ContactInfo,
+    DocumentItem,
     EscalationItem,
     InteractionItem,
     KpiLight,
@@ -29,6 +31,7 @@ from agents.account_brief.schemas import (
 )
 from core.calendar import add_months, month_key, month_start
 from core.db import models as m
+from knowledge.store import recent_documents
 from policies import kpis, margins, replenishment
 from policies.config import get_policies
 from policies.health import health
@@ -39,6 +42,8 @@ RECENT_INTERACTIONS = 5
 ORDER_DAYS = 90
 TREND_MONTHS = 12
 NOTE_CHARS = 400
+RECENT_DOCUMENTS = 8
+DOCUMENT_TYPES = ("contract", "document", "mail")  # notes are the interactions already
 
 
 def _months(as_of: date) -> list[str]:
@@ -72,9 +77,22 @@ def trends(session: Session, as_of: date, accounts: list[str]) -> dict[str, list
                 for k, v in series[a].items()] for a in accounts}
 
 
+def documents(data_dir: Path | None, as_of: date, account_ids: Sequence[str] | None
+              ) -> dict[str, list[DocumentItem]]:
+    """Each account's newest contracts, documents and mails in the knowledge store, up to ``as_of``."""
+    if data_dir is None:
+        return {}
+    return {account: [DocumentItem(id=r["doc_id"], title=r["title"], type=r["doc_subtype"],
+                                   date=date.fromisoformat(r["day"]), content_hash=r["content_hash"][:16])
+                      for r in rows]
+            for account, rows in recent_documents(data_dir, account_ids, DOCUMENT_TYPES, as_of,
+                                                  RECENT_DOCUMENTS).items()}
+
+
 def gather(session: Session, *, as_of: date, account_ids: Sequence[str] | None = None,
-           with_trends: bool = True) -> dict[str, BriefFacts]:
-    """The facts of each account (default: all), as of ``as_of``."""
+           with_trends: bool = True, data_dir: Path | None = None) -> dict[str, BriefFacts]:
+    """The facts of each account (default: all), as of ``as_of``; with the knowledge store's documents when
+    ``data_dir`` is given."""
     accounts_q = select(m.Account).order_by(m.Account.id)
     if account_ids is not None:
         accounts_q = accounts_q.where(m.Account.id.in_(list(account_ids)))
@@ -145,6 +163,7 @@ def gather(session: Session, *, as_of: date, account_ids: Sequence[str] | None =
             proposed_qty=line.proposed_qty, empty=line.empty))
 
     series = trends(session, as_of, ids) if with_trends else {}
+    filed = documents(data_dir, as_of, scope)
 
     def person(user_id: str | None) -> Person | None:
         user = users.get(user_id or "")
@@ -162,5 +181,5 @@ def gather(session: Session, *, as_of: date, account_ids: Sequence[str] | None =
             partner=person(a.inside_sales_id), next_meeting=meetings.get(a.id), contacts=contacts[a.id],
             kpis=lights, trends=series.get(a.id, []), interactions=interactions[a.id],
             escalations=escalations[a.id], orders=orders[a.id], opportunities=opportunities[a.id],
-            reorders=reorders[a.id])
+            reorders=reorders[a.id], documents=filed.get(a.id, []))
     return out

@@ -57,32 +57,43 @@ def gather(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal
     access.require(principal, "finance")  # the KPI panel shows credit, receivables and margins
     if state.get("facts"):
         return Command(goto="retrieve")
-    with session_scope(runtime.context.settings().resolved_database_url) as session:
+    settings = runtime.context.settings()
+    with session_scope(settings.resolved_database_url) as session:
         found = gathering.gather(session, as_of=date.fromisoformat(state["brief_date"]),
-                                 account_ids=[state["account_id"]])
+                                 account_ids=[state["account_id"]], data_dir=settings.data_dir)
     if state["account_id"] not in found:
         raise NotFound(f"account {state['account_id']!r} not found")
     return Command(goto="retrieve", update={"facts": found[state["account_id"]].model_dump(mode="json")})
 
 
+def clause_query(f: BriefFacts) -> str:
+    flagged = [k.rule for k in f.kpis if k.status in ("breach", "warn") and k.rule in CLAUSE_QUERIES]
+    return CLAUSE_QUERIES[flagged[0]] if flagged else DEFAULT_CLAUSE_QUERY
+
+
+def find_clauses(retriever: Any, scope: Any, f: BriefFacts, mode: str = "hybrid") -> list[ClauseRef]:
+    """The account's contract clauses behind its worst finding, within the scope; none when the knowledge
+    store is empty, not set up or unavailable (the brief does not depend on it)."""
+    try:
+        hits = retriever.search(clause_query(f), scope, account_id=f.account_id, doc_types=["contract"], k=CLAUSES,
+                                mode=mode)
+    except Exception:
+        return []
+    return [ClauseRef(chunk_id=h.chunk.chunk_id, title=h.chunk.title, clause=h.chunk.clause, text=h.chunk.text[:500])
+            for h in hits]
+
+
 def retrieve(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal["draft"]]:
-    """The contract clauses behind the account's worst findings, within what the principal may see; none
-    when the knowledge store is empty or not set up (the brief does not depend on it)."""
+    """The contract clauses behind the account's worst findings, within what the principal may see."""
     from knowledge.retriever import AccessScope
     from knowledge.service import get_retriever
 
-    f = facts_of(state)
-    flagged = [k.rule for k in f.kpis if k.status in ("breach", "warn") and k.rule in CLAUSE_QUERIES]
-    query = CLAUSE_QUERIES[flagged[0]] if flagged else DEFAULT_CLAUSE_QUERY
     try:
-        scope = AccessScope.for_principal(runtime.context.principal)
-        hits = get_retriever(runtime.context.settings()).search(query, scope,
-                                                    account_id=f.account_id, doc_types=["contract"], k=CLAUSES)
+        retriever = get_retriever(runtime.context.settings())
     except Exception:
-        hits = []
-    clauses = [ClauseRef(chunk_id=h.chunk.chunk_id, title=h.chunk.title, clause=h.chunk.clause,
-                         text=h.chunk.text[:500]).model_dump() for h in hits]
-    return Command(goto="draft", update={"clauses": clauses})
+        return Command(goto="draft", update={"clauses": []})
+    clauses = find_clauses(retriever, AccessScope.for_principal(runtime.context.principal), facts_of(state))
+    return Command(goto="draft", update={"clauses": [c.model_dump() for c in clauses]})
 
 
 def draft(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal["verify", "compose"]]:
@@ -187,9 +198,9 @@ def assemble(f: BriefFacts, previous: BriefFacts | None, language: Language, bri
 
 
 def template_brief(f: BriefFacts, previous: BriefFacts | None, language: Language, brief_date: date, *,
-                   kind: str = "brief") -> Brief:
-    """The deterministic brief (no model, no retrieval): what every account gets every night in milliseconds."""
-    return assemble(f, previous, language, brief_date, kind=kind)
+                   kind: str = "brief", clauses: list[ClauseRef] | None = None) -> Brief:
+    """The deterministic brief (no model): what every account gets every night in milliseconds."""
+    return assemble(f, previous, language, brief_date, kind=kind, clauses=clauses)
 
 
 def compose(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal["__end__"]]:

@@ -16,7 +16,8 @@ LIGHT = {"breach": "🔴", "warn": "🟡", "ok": "🟢", "not_enough_data": "⚪
 def _line(s: Statement, language: str) -> str:
     mark = f"*{texts.SECTION[language]['suggestion']}:* " if s.suggestion else ""
     cites = f" [{', '.join(s.cites)}]" if s.cites else ""
-    return f"- {mark}{s.text}{cites}"
+    quote = f": „{s.quote}“" if s.quote else ""
+    return f"- {mark}{s.text}{quote}{cites}"
 
 
 def markdown(brief: Brief) -> str:

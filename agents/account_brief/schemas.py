@@ -103,6 +103,15 @@ class ReorderItem(BaseModel):
     empty: bool
 
 
+class DocumentItem(BaseModel):
+    """A contract, document or mail of the account in the knowledge store (its hash shows a new version)."""
+    id: str
+    title: str
+    type: str  # the document's subtype: framework_contract, quality_agreement, nda, eml, ...
+    date: date
+    content_hash: str
+
+
 class BriefFacts(BaseModel):
     """Everything a brief says, computed by code for one account and one as-of date."""
     account_id: str
@@ -123,6 +132,7 @@ class BriefFacts(BaseModel):
     orders: list[OrderItem]  # the last 90 days, newest first
     opportunities: list[OpportunityItem]  # recorded, not lost
     reorders: list[ReorderItem]
+    documents: list[DocumentItem] = Field(default_factory=list)  # newest first; briefs stored before had none
 
     def input_hash(self) -> str:
         """Digest of the facts at the precision a brief shows them: an account whose brief would read the same
@@ -146,7 +156,8 @@ class BriefFacts(BaseModel):
         counts = {"breaches": sum(k.status == "breach" for k in self.kpis),
                   "warnings": sum(k.status == "warn" for k in self.kpis), "escalations": len(self.escalations),
                   "interactions": len(self.interactions), "orders": len(self.orders),
-                  "opportunities": len(self.opportunities), "reorders": len(self.reorders)}
+                  "opportunities": len(self.opportunities), "reorders": len(self.reorders),
+                  "documents": len(self.documents)}
         out += [Fact(f"count:{name}", value, "count", "crm") for name, value in counts.items()]
         for k in self.kpis:
             unit = "ratio" if k.unit == "ratio" else "number"
@@ -165,6 +176,8 @@ class BriefFacts(BaseModel):
         for o in self.orders:
             out += [Fact(f"order:{o.id}", o.value, "currency", "crm"),
                     Fact(f"order:{o.id}.date", o.date, "date", "crm")]
+        for d in self.documents:
+            out.append(Fact(f"document:{d.id}", d.date, "date", "knowledge"))
         for p in self.opportunities:
             out += [Fact(f"opportunity:{p.id}", p.value, "currency", "crm")]
         for r in self.reorders:
@@ -179,7 +192,7 @@ class BriefFacts(BaseModel):
                 | {f"escalation:{e.id}" for e in self.escalations} | {f"order:{o.id}" for o in self.orders}
                 | {f"opportunity:{p.id}" for p in self.opportunities}
                 | {f"article:{r.article_id}" for r in self.reorders}
-                | {f"contact:{c.id}" for c in self.contacts}
+                | {f"contact:{c.id}" for c in self.contacts} | {f"document:{d.id}" for d in self.documents}
                 | ({f"meeting:{self.next_meeting.id}"} if self.next_meeting else set()))
 
 
@@ -187,6 +200,7 @@ class Statement(BaseModel):
     text: str
     cites: list[str] = Field(default_factory=list)  # ids of facts, interactions, chunks
     suggestion: bool = False  # a suggestion of the system, not something recorded in the CRM
+    quote: str | None = None  # verbatim from the one cited note: checked as a quote, its figures are the note's
 
 
 class ClauseRef(BaseModel):

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from agents.account_brief import facts as gathering
 from agents.account_brief.graph import builder
-from agents.account_brief.schemas import Brief, BriefFacts, BriefKind, Language
+from agents.account_brief.schemas import Brief, BriefFacts, BriefKind, ClauseRef, Language
 from agents.account_brief.state import BriefContext, BriefInput
 from agents.runner import run_graph
 from core import access
@@ -156,8 +157,8 @@ def language_of(session: Session, principal: Principal) -> Language:
     return "en" if user is not None and user.language == "en" else "de"
 
 
-def gathered_one(session: Session, account_id: str, as_of: date) -> BriefFacts:
-    found = gathering.gather(session, as_of=as_of, account_ids=[account_id])
+def gathered_one(session: Session, account_id: str, as_of: date, data_dir: Path | None = None) -> BriefFacts:
+    found = gathering.gather(session, as_of=as_of, account_ids=[account_id], data_dir=data_dir)
     if account_id not in found:
         raise NotFound(f"account {account_id!r} not found")
     return found[account_id]
@@ -191,7 +192,8 @@ def plan_and_write(settings: Settings, principal: Principal, *, brief_date: date
     with session_scope(settings.resolved_database_url) as session:
         scope = access.narrow_accounts(principal, None)
         wanted = scope if account_ids is None else [a for a in account_ids if access.can_see_account(principal, a)]
-        gathered = gathering.gather(session, as_of=brief_date, account_ids=wanted, with_trends=False)
+        gathered = gathering.gather(session, as_of=brief_date, account_ids=wanted, with_trends=False,
+                                    data_dir=settings.data_dir)
         languages = reader_languages(session, list(gathered))
         before = _previous(session, list(gathered), brief_date)
         stored_today = {(r[0], r[1]): r[2] for r in session.execute(select(
@@ -222,6 +224,7 @@ def plan_and_write(settings: Settings, principal: Principal, *, brief_date: date
             series = gathering.trends(session, brief_date, written)
         for account in written:
             gathered[account] = gathered[account].model_copy(update={"trends": series.get(account, [])})
+    clauses = _keyword_clauses(settings, principal, [gathered[a] for a in written if gathered[a].documents])
     summary.gather_s = time.perf_counter() - started
     compose_started = time.perf_counter()
     to_store: list[Brief] = []
@@ -234,7 +237,8 @@ def plan_and_write(settings: Settings, principal: Principal, *, brief_date: date
                           "previous": previous_facts_.model_dump(mode="json") if previous_facts_ else None},
                          f"{thread_id(account_id, brief_date, 'brief', language)}:llm"))
             continue
-        to_store.append(nodes.template_brief(current, previous_facts_, language, brief_date))
+        to_store.append(nodes.template_brief(current, previous_facts_, language, brief_date,
+                                             clauses=clauses.get(account_id)))
         if previous_facts_ is not None and (previous_facts_.owner.id, getattr(previous_facts_.partner, "id", None)) != (
                 current.owner.id, getattr(current.partner, "id", None)):
             to_store.append(nodes.template_brief(current, previous_facts_, language, brief_date, kind="handover"))
@@ -248,6 +252,23 @@ def plan_and_write(settings: Settings, principal: Principal, *, brief_date: date
             queue.enqueue(JOB_KIND, payload, principal, key=key)
         summary.queued_llm = len(jobs)
     return summary
+
+
+def _keyword_clauses(settings: Settings, principal: Principal, facts: Sequence[BriefFacts]
+                     ) -> dict[str, list[ClauseRef]]:
+    """The contract clauses of the template briefs, found by keywords (no embedding: milliseconds each)."""
+    from agents.account_brief import nodes
+    from knowledge.retriever import AccessScope
+    from knowledge.service import get_retriever
+
+    if not facts:
+        return {}
+    try:
+        retriever = get_retriever(settings)
+    except Exception:  # the brief does not depend on the knowledge store
+        return {}
+    scope = AccessScope.for_principal(principal)
+    return {f.account_id: nodes.find_clauses(retriever, scope, f, mode="bm25") for f in facts}
 
 
 def brief_job(ctx: JobContext) -> dict[str, Any]:

@@ -4,6 +4,7 @@ states; every figure comes from the facts (no threshold is written here)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -226,6 +227,12 @@ def changes(current: BriefFacts, previous: BriefFacts | None, language: Language
              new(current.reorders, previous.reorders, "article_id", "article"))):
         if ids:
             out.append(Statement(text=f"{len(ids)} {de if language == 'de' else en}.", cites=ids))
+    known = {d.id: d.content_hash for d in previous.documents}
+    for d in current.documents:
+        if known.get(d.id) != d.content_hash:
+            status = (("Neues Dokument", "New document") if d.id not in known
+                      else ("Neue Fassung", "New version"))[_i(language)]
+            out.append(Statement(text=f"{status}: {d.title} ({day(d.date, language)}).", cites=[f"document:{d.id}"]))
     closed = [e for e in previous.escalations if e.id not in {c.id for c in current.escalations}]
     if closed:
         out.append(Statement(text=(f"{len(closed)} Eskalationen abgeschlossen." if language == "de"
@@ -246,7 +253,29 @@ def handover(f: BriefFacts, language: Language) -> list[Statement]:
     out += [Statement(text=(f"Nachbestellung offen: {r.part_number}" if language == "de"
                             else f"Re-order pending: {r.part_number}"), cites=[f"article:{r.article_id}"])
             for r in f.reorders]
-    out += [Statement(text=(f"Notiz vom {day(i.date, language)} lesen (Zusagen?): {i.note[:160]}" if language == "de"
-                            else f"Read the note of {day(i.date, language)} (commitments?): {i.note[:160]}"),
-                      cites=[f"interaction:{i.id}"]) for i in f.interactions[:3]]
+    for i in f.interactions[:RECENT_NOTES]:
+        said = commitments(i.note)
+        if said:
+            out += [Statement(text=(f"Zusage laut Notiz vom {day(i.date, language)}" if language == "de"
+                                    else f"Commitment in the note of {day(i.date, language)}"),
+                              cites=[f"interaction:{i.id}"], quote=sentence) for sentence in said]
+        else:
+            out.append(Statement(text=(f"Notiz vom {day(i.date, language)} lesen" if language == "de"
+                                       else f"Read the note of {day(i.date, language)}"),
+                                 cites=[f"interaction:{i.id}"], quote=i.note[:160]))
     return out
+
+
+RECENT_NOTES = 3
+# What a KAM or the inside-sales partner promised, in the notes' languages: the successor must keep it.
+COMMITMENT = re.compile(
+    r"\b(?:zugesagt|sagen?\s+zu|sicherte?n?\s+zu|versprochen|vereinbart|verbindlich|wir\s+(?:liefern|schicken|senden|"
+    r"melden|prüfen|klären)|bis\s+(?:zum|spätestens|Ende|KW)|promised|agreed|committed|will\s+(?:send|deliver|"
+    r"check|call|provide|confirm)|by\s+(?:the\s+end|next|Monday|Tuesday|Wednesday|Thursday|Friday|week))\b",
+    re.IGNORECASE)
+SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def commitments(note: str) -> list[str]:
+    """The note's sentences that record a commitment, verbatim."""
+    return [s.strip() for s in SENTENCE.split(note) if COMMITMENT.search(s)]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from agents.account_brief import nodes, render, service
 from agents.account_brief.schemas import Brief
-from api.deps import AsOfDep, JobQueueDep, PrincipalDep, SessionDep, VisibleAccountDep
+from api.deps import AsOfDep, JobQueueDep, PrincipalDep, SessionDep, SettingsDep, VisibleAccountDep
 from core import access
 
 router = APIRouter(tags=["briefs"])
@@ -80,12 +80,12 @@ def regenerate(account: VisibleAccountDep, principal: PrincipalDep, session: Ses
 
 @router.get("/accounts/{account_id}/handover", response_model=Brief)
 def handover(account: VisibleAccountDep, principal: PrincipalDep, session: SessionDep, as_of: AsOfDep,
-             lang: Lang = None) -> Brief:
+             settings: SettingsDep, lang: Lang = None) -> Brief:
     """The hand-over brief for whoever takes the account over: open items, contacts and their language,
     running escalations and re-orders, the last notes to read for commitments (from the templates, now)."""
     access.require(principal, "finance")
     language = _language(session, principal, lang)
-    facts = service.gathered_one(session, account.id, as_of)
+    facts = service.gathered_one(session, account.id, as_of, settings.data_dir)
     previous = service.previous_facts(session, [account.id], as_of).get((account.id, language))
     brief = nodes.template_brief(facts, previous[1] if previous else None, language, as_of,  # type: ignore[arg-type]
                                  kind="handover")

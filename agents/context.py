@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 from core.access import Principal
 from core.llm import LlmGateway
+from core.settings import Settings, get_settings
 
 LlmChoice = Literal["configured", "off"]
 
@@ -25,7 +27,6 @@ def configured_gateway() -> LlmGateway:
     """The gateway of the configured endpoint (or the embedded server, started on the first call), one per
     process."""
     from core.llm.runtime import LlmRuntime
-    from core.settings import get_settings
 
     return LlmRuntime(get_settings()).lazy_gateway()
 
@@ -36,6 +37,9 @@ class AgentContext:
     as_of: date
     gateway: LlmGateway | None = field(default=None, repr=False, compare=False)  # injected in-process
     llm: LlmChoice = "off"  # the serialisable choice: "configured" → the process's gateway, resolved in the graph
+    # where the run reads from: the caller's database and data directory (default: the process settings)
+    database_url: str | None = None
+    data_dir: str | None = None
 
     def __post_init__(self) -> None:
         raw: Any = self.principal
@@ -49,3 +53,12 @@ class AgentContext:
         if self.gateway is not None:
             return self.gateway
         return configured_gateway() if self.llm == "configured" else None
+
+    def settings(self) -> Settings:
+        settings = get_settings()
+        update: dict[str, Any] = {}
+        if self.database_url:
+            update["database_url"] = self.database_url
+        if self.data_dir:
+            update["data_dir"] = Path(self.data_dir)
+        return settings.model_copy(update=update) if update else settings

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy.orm import Session
 
 from core import access
@@ -120,3 +121,24 @@ def get_llm_gateway(request: Request) -> LlmGateway:
 
 
 LlmGatewayDep = Annotated[LlmGateway, Depends(get_llm_gateway)]
+
+
+def get_checkpointer(request: Request) -> BaseCheckpointSaver[Any]:
+    """The service's durable checkpointer: a graph waiting for a person's decision resumes on it."""
+    services = getattr(request.app.state, "services", None)
+    if services is None:
+        raise KamError("the service is not started")
+    saver: BaseCheckpointSaver[Any] = services.checkpointer
+    return saver
+
+
+CheckpointerDep = Annotated[BaseCheckpointSaver[Any], Depends(get_checkpointer)]
+
+
+def get_optional_llm_gateway(request: Request) -> LlmGateway | None:
+    """The gateway when the app has an LLM runtime; None: agents take their deterministic path."""
+    runtime = getattr(request.app.state, "llm_runtime", None)
+    return None if runtime is None else runtime.lazy_gateway()
+
+
+OptionalLlmGatewayDep = Annotated[LlmGateway | None, Depends(get_optional_llm_gateway)]

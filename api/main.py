@@ -14,6 +14,7 @@ from api.routers import (
     briefs,
     credit,
     documents,
+    escalations,
     health,
     jobs,
     kpis,
@@ -51,7 +52,7 @@ def create_app() -> FastAPI:
         return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code)
 
     for module in (health, accounts, kpis, credit, margins, replenishment, receivables, documents, search, jobs,
-                   nda_reviews, briefs):
+                   nda_reviews, briefs, escalations):
         app.include_router(module.router)
     return app
 

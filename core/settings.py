@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     briefs_meetings_within_days: int = Field(7, ge=0, le=90, description="The model writes the summary of accounts "
                                                                          "with a meeting within this many days.")
 
+    # --- escalation mails ---------------------------------------------------------------------------
+    escalation_llm_mode: Literal["sentence", "mail"] = Field(
+        "sentence", description="sentence: the reviewed template plus one checked sentence of the model (the "
+                                "embedded default; its German is not fit for customers); mail: the model writes "
+                                "the whole mail under the same checks (a stronger configured endpoint).")
+
     @field_validator("briefs_cron")
     @classmethod
     def _valid_cron(cls, value: str | None) -> str | None:

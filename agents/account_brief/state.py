@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 from agents.context import AgentContext
-from core.settings import Settings, get_settings
 
 
 class BriefInput(TypedDict):
@@ -34,15 +32,4 @@ class BriefState(BriefInput, total=False):
 
 @dataclass(frozen=True)
 class BriefContext(AgentContext):
-    # where the run reads from: the caller's database and data directory (default: the process settings)
-    database_url: str | None = None
-    data_dir: str | None = None
-
-    def settings(self) -> Settings:
-        settings = get_settings()
-        update: dict[str, Any] = {}
-        if self.database_url:
-            update["database_url"] = self.database_url
-        if self.data_dir:
-            update["data_dir"] = Path(self.data_dir)
-        return settings.model_copy(update=update) if update else settings
+    """The platform's context (principal, as-of, LLM, database and data directory); a brief needs no more."""

@@ -302,6 +302,45 @@ class Brief(Base):
     __table_args__ = (UniqueConstraint("account_id", "brief_date", "kind", "language", name="uq_briefs_key"),)
 
 
+class MailDraft(Base):
+    """A mail drafted for a rule breach (to the customer or internal), waiting for or past a person's decision.
+    Not CRM data. Never sent by the service: an approved draft is exported as ``.eml``. ``trigger_key`` and
+    ``audience`` make drafting idempotent; ``content`` is the draft as JSON (facts, text, checks)."""
+
+    __tablename__ = "mail_drafts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    trigger_key: Mapped[str] = mapped_column(String(200))
+    audience: Mapped[str] = mapped_column(String(10))  # customer | internal
+    account_id: Mapped[str] = mapped_column(String(64), ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # the trigger kind: call_off_rate, otif, dunning, ...
+    status: Mapped[str] = mapped_column(String(12))  # drafting | in_review | approved | rejected
+    language: Mapped[str] = mapped_column(String(2))
+    recipient: Mapped[str] = mapped_column(String(200))  # the address it is for
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[str] = mapped_column(Text, default="{}")
+    thread_id: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    __table_args__ = (UniqueConstraint("trigger_key", "audience", name="uq_mail_drafts_trigger"),)
+
+
+class DraftEvent(Base):
+    """The log of a draft: drafted, edited, approved, rejected — who, when, what, with which model and prompt."""
+
+    __tablename__ = "draft_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    draft_id: Mapped[str] = mapped_column(String(36), ForeignKey("mail_drafts.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(12))  # drafted | edited | approved | rejected | refused
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON: text, reason, failures
+    model: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    prompt_version: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
 # Import order: a table comes after every table it references.
 TABLES_IN_IMPORT_ORDER: list[type[Base]] = [
     User, Account, Contact, Article, Contract, CallOffPlan, CallOff, Forecast, Order, OrderLine,

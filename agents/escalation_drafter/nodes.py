@@ -1,0 +1,285 @@
+"""The drafting steps: prepare (recipient, sender, dates, notes, the internal figures to keep out — all by
+code) → write (the template, plus the model's checked sentence or mail) → store (in review) → review (the
+``interrupt``: a person approves, edits or rejects) → apply (an edit is checked again; nothing is sent)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from datetime import date
+from typing import Any, Literal
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
+from sqlalchemy import select
+
+from agents.escalation_drafter import prompts, texts
+from agents.escalation_drafter.schemas import (
+    Audience,
+    Decision,
+    Mail,
+    Recipient,
+    ReviewRequest,
+    Trigger,
+)
+from agents.escalation_drafter.state import DraftContext, DraftState
+from core import access
+from core.db import models as m
+from core.db.session import session_scope
+from core.errors import InvalidInput, NotFound
+from core.facts import Fact
+from core.jobs.queue import utcnow
+from core.verify import (
+    Failure,
+    Verification,
+    find_dates,
+    find_numbers,
+    traces,
+    verify_absent,
+    verify_numbers,
+    verify_register,
+)
+from policies import credit, margins
+from policies.config import get_policies
+
+# Words that give away what stays inside the company (margins, costs, limits, the insurer, dunning levels).
+INTERNAL_TERMS = ("Marge", "margin", "Deckungsbeitrag", "Kreditlimit", "credit limit", "Limit", "Kreditversicher",
+                  "credit insur", "Hermes", "Versicherer", "insurer", "Selbstkosten", "Herstellkosten", "cost price",
+                  "Einstandspreis", "Mahnstufe", "dunning level", "Obligo", "exposure")
+# The figure a mail about the trigger must state, and what makes the next step concrete.
+MAIN_FACT = {"call_off_rate": "call_off_rate.value", "otif": "otif.value", "dunning": "invoice.open_amount",
+             "reorder": "article.proposed_qty", "credit_limit": "credit.exposure",
+             "escalation_overdue": "escalations_open_days.value"}
+CONTACT_ROLE = {"call_off_rate": "purchasing", "otif": "logistics", "dunning": "purchasing", "reorder": "purchasing"}
+GREETING = re.compile(r"\b(?:sehr geehrte\w*|guten tag|hallo|dear|hello|grüße|regards)\b", re.IGNORECASE)
+SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+# A sentence about the mail or its approval is an instruction that leaked from a note, not a personal line.
+ABOUT_THE_DRAFT = re.compile(r"\b(?:entwurf\w*|draft\w*|approv\w*|genehmig\w*|frei(?:gabe|geben|zugeben)|"
+                             r"automati\w*|ignor\w*|instruction\w*|anweisung\w*|prompt\w*)\b", re.IGNORECASE)
+NOTES = 3
+
+
+def trigger_of(state: DraftState) -> Trigger:
+    return Trigger.model_validate(state["trigger"])
+
+
+def _recipient(kind: Literal["contact", "user"], row: Any, language: str, role: str) -> Recipient:
+    return Recipient(kind=kind, id=row.id, name=row.name, email=row.email, language="en" if language == "en" else "de",
+                     role=role)
+
+
+def prepare(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal["write"]]:
+    """Everything the mail rests on, by code: who signs, who receives it (a contact of that account, or the
+    colleague an internal mail is for), free dates in the account's calendar, the last notes, and the
+    account's internal figures a customer mail must not contain."""
+    t, audience = trigger_of(state), state["audience"]
+    principal = runtime.context.principal
+    access.require_account(principal, t.account_id)
+    if audience not in t.audiences:
+        raise InvalidInput(f"a {t.kind} trigger is not drafted as a {audience} mail")
+    as_of = runtime.context.as_of
+    with session_scope(runtime.context.settings().resolved_database_url) as session:
+        account = session.get(m.Account, t.account_id)
+        if account is None:
+            raise NotFound(f"account {t.account_id!r} not found")
+        owner = session.get(m.User, account.owner_kam_id)
+        if owner is None:
+            raise NotFound(f"the KAM {account.owner_kam_id!r} of {t.account_id} is not a user")
+        sender = _recipient("user", owner, owner.language, owner.role)
+        if audience == "customer":
+            contacts = list(session.execute(select(m.Contact).where(
+                m.Contact.account_id == t.account_id, m.Contact.is_relevant.is_(True))
+                .order_by(m.Contact.id)).scalars())
+            if not contacts:
+                raise InvalidInput(f"account {t.account_id} has no contact to write to")
+            wanted = CONTACT_ROLE.get(t.kind)
+            contact = next((c for c in contacts if c.role == wanted), contacts[0])
+            recipient = _recipient("contact", contact, contact.language, contact.role)
+        else:
+            partner = t.kind in ("dunning", "reorder") and account.inside_sales_id
+            to_role = "inside_sales" if partner else "head_of_sales"
+            user = (session.get(m.User, account.inside_sales_id) if to_role == "inside_sales" else
+                    session.execute(select(m.User).where(m.User.role == "head_of_sales").order_by(m.User.id)
+                                    ).scalars().first())
+            if user is None:
+                raise InvalidInput(f"no {to_role} user to send an internal mail about {t.account_id} to")
+            recipient = _recipient("user", user, user.language, user.role)
+        busy = list(session.execute(select(m.Meeting.planned_date).where(
+            m.Meeting.account_id == t.account_id, m.Meeting.planned_date >= as_of)).scalars())
+        notes = [n for n in session.execute(select(m.Interaction.note).where(
+            m.Interaction.account_id == t.account_id, m.Interaction.interaction_date <= as_of)
+            .order_by(m.Interaction.interaction_date.desc(), m.Interaction.id.desc()).limit(NOTES)).scalars() if n]
+        policy = get_policies()
+        position = credit.credit_position(session, t.account_id, as_of=as_of, policy=policy.credit)
+        margin = margins.account_level_margins(session, period=None, as_of=as_of, account_ids=[t.account_id],
+                                               policy=policy.margins).get(t.account_id)
+    internal = [f for f in position.facts() if f.unit in ("currency", "ratio") and f.value]
+    if margin is not None and margin.value is not None:
+        internal.append(Fact("margin.value", margin.value, "ratio", "policies.margins"))
+    dates = texts.proposed_dates(as_of, busy)
+    return Command(goto="write", update={
+        "sender": sender.model_dump(), "recipient": recipient.model_dump(), "currency": account.currency,
+        "dates": [d.isoformat() for d in dates], "notes": notes,
+        "internal": [{"id": f.id, "value": f.value, "unit": f.unit} for f in internal]})
+
+
+def _context(state: DraftState) -> tuple[Trigger, Audience, Recipient, Recipient, list[date]]:
+    return (trigger_of(state), state["audience"], Recipient.model_validate(state["sender"]),  # type: ignore[return-value]
+            Recipient.model_validate(state["recipient"]), [date.fromisoformat(d) for d in state["dates"]])
+
+
+def _internal_facts(state: DraftState) -> list[Fact]:
+    return [Fact(f["id"], f["value"], f["unit"], "internal") for f in state.get("internal", [])]
+
+
+def check_mail(mail: Mail, state: DraftState, *, whole: bool) -> Verification:
+    """Every figure and date traced to the trigger's facts or the proposed dates; in the recipient's language,
+    formal, no placeholder; to a customer no internal figure or word; a mail not from the template (the
+    model's, or a person's edit: ``whole``) must still state the trigger's main figure and a next step."""
+    t, audience, _sender, recipient, dates = _context(state)
+    allowed = texts.facts_for(t, dates, audience)
+    text = f"{mail.subject}\n{mail.body}"
+    result = verify_numbers(text, allowed) + verify_register(mail.body, recipient.language)
+    if audience == "customer":
+        result += verify_absent(text, _internal_facts(state), terms=INTERNAL_TERMS, allowed=allowed)
+    if whole:
+        numbers = find_numbers(text)
+        main = next((f.as_fact() for f in t.facts if f.id == MAIN_FACT[t.kind]), None)
+        if main is not None and not any(traces(n, [main]) for n in numbers):
+            result.failures.append(Failure("number", MAIN_FACT[t.kind], "the mail does not state it"))
+        date_facts = [f for f in allowed if f.id.startswith("proposed_date:")]
+        if not any(d in {f.value for f in date_facts} for _text, _at, d in find_dates(text)):
+            result.failures.append(Failure("date", "next step", "no proposed date: a mail needs a concrete next step"))
+    return result
+
+
+def check_sentence(sentence: str, state: DraftState) -> Verification:
+    """The model's one sentence: no figure, one sentence, no greeting, the recipient's language and register,
+    nothing internal."""
+    _t, audience, _sender, recipient, _dates = _context(state)
+    result = verify_numbers(sentence, []) + verify_register(sentence, recipient.language, max_chars=240)
+    if audience == "customer":
+        result += verify_absent(sentence, terms=INTERNAL_TERMS)
+    if len(SENTENCE_END.findall(sentence.strip())) > 1:
+        result.failures.append(Failure("language", sentence[:60], "more than one sentence"))
+    if meta := ABOUT_THE_DRAFT.search(sentence):
+        result.failures.append(Failure("forbidden", meta.group(0), "about the mail or its approval: not a personal "
+                                                                   "sentence"))
+    if greeting := GREETING.search(sentence):
+        result.failures.append(Failure("language", greeting.group(0), "a greeting or sign-off; the template has them"))
+    return result
+
+
+def write(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal["store"]]:
+    """The template mail; the model adds its checked sentence (or writes the whole mail in ``mail`` mode).
+    What fails the checks twice is dropped: the template stands, flagged with the reason."""
+    t, audience, sender, recipient, dates = _context(state)
+    template = texts.mail(t, audience, sender, recipient, dates, state["currency"])
+    gateway = runtime.context.llm_gateway()
+    if gateway is None:
+        return Command(goto="store", update={"mail": template.model_dump(), "prose_source": "template"})
+    usage: list[dict[str, Any]]
+    if runtime.context.llm_mode == "mail":
+        system, human = prompts.mail_messages(t, audience, sender, recipient, dates, state["currency"],
+                                              state.get("notes", []))
+        checked = gateway.checked([SystemMessage(content=system), HumanMessage(content=human)], Mail,
+                                  fallback=lambda: template, validator=lambda x: check_mail(x, state, whole=True),
+                                  purpose="drafting")
+        usage = [asdict(c) for c in checked.calls]
+        return Command(goto="store", update={
+            "mail": checked.value.model_dump(), "prose_source": checked.source, "usage": usage,
+            "fallback_reason": "; ".join(checked.failures)[:500] or None})
+    system, human = prompts.sentence_messages(recipient.language, state.get("notes", []))
+    answer = gateway.checked([SystemMessage(content=system), HumanMessage(content=human)], prompts.PersonalSentence,
+                             fallback=lambda: prompts.PersonalSentence.model_construct(sentence=""),
+                             validator=lambda x: check_sentence(x.sentence.strip(), state), purpose="drafting")
+    usage = [asdict(c) for c in answer.calls]
+    if answer.source != "llm":
+        return Command(goto="store", update={"mail": template.model_dump(), "prose_source": "fallback",
+                                             "usage": usage, "fallback_reason": "; ".join(answer.failures)[:500]})
+    personal = answer.value.sentence.strip()
+    mail = texts.mail(t, audience, sender, recipient, dates, state["currency"], personal=personal)
+    return Command(goto="store", update={"mail": mail.model_dump(), "prose_source": "llm",
+                                         "personal_sentence": personal, "usage": usage})
+
+
+def _log(session: Any, draft_id: str, actor: str, action: str, detail: dict[str, Any], model: str | None = None,
+         prompt_version: str | None = None) -> None:
+    session.add(m.DraftEvent(draft_id=draft_id, at=utcnow(), actor=actor, action=action,
+                             detail=json.dumps(detail, ensure_ascii=False, default=str), model=model,
+                             prompt_version=prompt_version))
+
+
+def store(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal["review"]]:
+    """The draft is in review: its text, how it was written and what it rests on, logged once."""
+    usage = state.get("usage", [])
+    gateway = runtime.context.llm_gateway()
+    model = gateway.model_name if gateway is not None and usage else None
+    mail = Mail.model_validate(state["mail"])
+    content = {"trigger": state["trigger"], "sender": state["sender"], "recipient": state["recipient"],
+               "dates": state["dates"], "prose_source": state.get("prose_source", "template"),
+               "fallback_reason": state.get("fallback_reason"), "personal_sentence": state.get("personal_sentence"),
+               "model": model, "prompt_version": prompts.PROMPT_VERSION,
+               "prompt_tokens": sum(u["prompt_tokens"] for u in usage),
+               "completion_tokens": sum(u["completion_tokens"] for u in usage)}
+    with session_scope(runtime.context.settings().resolved_database_url) as session:
+        row = session.get(m.MailDraft, state["draft_id"])
+        if row is None:
+            raise NotFound(f"draft {state['draft_id']!r} not found")
+        if row.status == "drafting":  # a resumed run does not log twice
+            row.status, row.subject, row.body = "in_review", mail.subject, mail.body
+            row.recipient, row.content = state["recipient"]["email"], json.dumps(content, ensure_ascii=False)
+            _log(session, row.id, runtime.context.principal.user_id, "drafted",
+                 {"subject": mail.subject, "body": mail.body, "prose_source": content["prose_source"],
+                  "fallback_reason": content["fallback_reason"]}, model, prompts.PROMPT_VERSION)
+    return Command(goto="review", update={"status": "in_review"})
+
+
+def review(state: DraftState) -> Command[Literal["apply"]]:
+    """Wait for a person. Only the interrupt is here: this node runs again when the decision arrives."""
+    mail = Mail.model_validate(state["mail"])
+    request = ReviewRequest(draft_id=state["draft_id"], subject=mail.subject, body=mail.body,
+                            recipient=state["recipient"]["email"], failures=state.get("failures", []))
+    decision = interrupt(request.model_dump())
+    return Command(goto="apply", update={"decision": Decision.model_validate(decision).model_dump()})
+
+
+ESCALATION_KINDS = ("call_off_rate", "otif")  # an approved customer mail about these opens a recorded escalation
+
+
+def apply(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal["review", "__end__"]]:
+    """Approve (the text as it stands), edit (checked again; a failing edit goes back to the reviewer with
+    the failures, the last checked text unchanged) or reject with a reason. Every decision is logged."""
+    decision = Decision.model_validate(state["decision"])
+    actor = runtime.context.principal.user_id
+    current = Mail.model_validate(state["mail"])
+    with session_scope(runtime.context.settings().resolved_database_url) as session:
+        row = session.get(m.MailDraft, state["draft_id"])
+        if row is None:
+            raise NotFound(f"draft {state['draft_id']!r} not found")
+        if decision.action == "reject":
+            row.status, row.decided_by, row.decided_at = "rejected", actor, utcnow()
+            _log(session, row.id, actor, "rejected", {"reason": decision.reason})
+            return Command(goto="__end__", update={"status": "rejected"})
+        mail = current
+        if decision.action == "edit":
+            mail = Mail(subject=decision.subject or current.subject, body=decision.body or current.body)
+            result = check_mail(mail, state, whole=True)
+            if not result.ok:
+                failures = [str(f) for f in result.failures]
+                _log(session, row.id, actor, "refused", {"subject": mail.subject, "body": mail.body,
+                                                          "failures": failures})
+                return Command(goto="review", update={"failures": failures})
+            _log(session, row.id, actor, "edited", {"subject": mail.subject, "body": mail.body})
+        row.status, row.subject, row.body = "approved", mail.subject, mail.body
+        row.decided_by, row.decided_at = actor, utcnow()
+        _log(session, row.id, actor, "approved", {"subject": mail.subject})
+        t = trigger_of(state)
+        if state["audience"] == "customer" and t.kind in ESCALATION_KINDS:
+            escalation_id = f"ESC-{row.id[:8]}"
+            if session.get(m.Escalation, escalation_id) is None:
+                session.add(m.Escalation(id=escalation_id, account_id=t.account_id, opened_on=runtime.context.as_of,
+                                         closed_on=None, cause=f"{t.kind}: {t.explanation}"[:500], documented=True))
+    return Command(goto="__end__", update={"status": "approved", "mail": mail.model_dump(), "failures": []})

@@ -79,6 +79,12 @@ def principal_for_user(session: Session, user_id: str) -> Principal:
 
 
 # --- the questions callers ask ------------------------------------------------------------------------
+def escalation_manager(session: Session) -> models.User | None:
+    """Who internal escalations go to when the tandem partner is not the one to act: the Head of Sales."""
+    return session.execute(select(models.User).where(models.User.role == "head_of_sales")
+                           .order_by(models.User.id)).scalars().first()
+
+
 def can_see_account(principal: Principal, account_id: str) -> bool:
     return principal.account_ids is None or account_id in principal.account_ids
 

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
         "sentence", description="sentence: the reviewed template plus one checked sentence of the model (the "
                                 "embedded default; its German is not fit for customers); mail: the model writes "
                                 "the whole mail under the same checks (a stronger configured endpoint).")
+    escalation_sentence_languages: list[Literal["de", "en"]] = Field(
+        ["en"], description="Languages in which the model adds its personal sentence to a "
+                                                    "customer mail (sentence mode); the embedded model's German "
+                                                    "sentences were measured unfit to send (README), so: en.")
 
     @field_validator("briefs_cron")
     @classmethod

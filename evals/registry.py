@@ -6,16 +6,19 @@ from pathlib import Path
 
 from core.settings import Settings
 from evals.brief_suites import AccountBriefSuite
+from evals.escalation_suites import EscalationDrafterSuite
 from evals.llm_suites import CassetteMode, NdaFactsSuite
 from evals.nda_suites import ContractNliClassifierSuite, NdaReviewSuite
 from evals.suites import RetrievalSuite, Suite
 
-DETERMINISTIC = ("retrieval", "contractnli", "nda_review", "account_brief")  # an LLM is optional (--llm)
+DETERMINISTIC = ("retrieval", "contractnli", "nda_review", "account_brief", "escalation_drafter")  # --llm optional
 LLM = ("nda_facts",)
 PLANNED = {
-    "escalation_drafter": "the escalation drafter",
     "chat": "the chat endpoint",
 }
+# What --llm means per agent: how much the model reads (NDA) or writes (mails); "off" is always deterministic.
+LLM_MODES: dict[str, tuple[str, ...]] = {"escalation_drafter": ("off", "sentence", "mail")}
+DEFAULT_LLM_MODES = ("off", "uncertain", "all")
 
 
 def build_suite(agent: str, work_dir: Path, settings: Settings, cassette: CassetteMode, llm_mode: str = "off") -> Suite:
@@ -27,6 +30,8 @@ def build_suite(agent: str, work_dir: Path, settings: Settings, cassette: Casset
         return NdaReviewSuite(work_dir, settings=settings, llm_mode=llm_mode)
     if agent == "account_brief":
         return AccountBriefSuite(work_dir, settings=settings, llm_mode=llm_mode)
+    if agent == "escalation_drafter":
+        return EscalationDrafterSuite(work_dir, settings=settings, llm_mode=llm_mode)
     if agent == "nda_facts":
         return NdaFactsSuite(work_dir, settings=settings, cassette=cassette)
     raise KeyError(agent)

@@ -77,7 +77,7 @@ def replenishment(session: Session, *, as_of: date, account_ids: Sequence[str] |
         lines.append(ReplenishmentLine(
             article_id=article.id, account_id=article.account_id, part_number=article.part_number,
             description=article.description, stock_on_hand=article.stock_on_hand, safety_stock=article.safety_stock,
-            weekly_demand=round(per_week, 2), coverage_weeks=None if coverage is None else round(coverage, 2),
+            weekly_demand=round(per_week, 2), coverage_weeks=coverage,  # unrounded: a reader rounds once
             lead_time_weeks=article.lead_time_weeks, reorder_point_weeks=point, empty=empty, reorder=reorder,
             proposed_qty=qty, policy_version=policy.version,
             explanation=f"demand {called} over {policy.demand_weeks} weeks = {per_week:.1f}/week; stock "

@@ -250,6 +250,45 @@ def test_account_brief_expectations_come_from_the_data_not_the_agent(tmp_path: P
         assert all(c.expected == derive_expected(session, c.inputs["account_id"]) for c in cases)
 
 
+def test_gate_escalation_drafter_beside_a_mail_that_says_nothing(settings) -> None:
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "--agent", "escalation_drafter"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split("│")[1].strip(): line.split("│") for line in result.output.splitlines()
+             if line.count("│") >= 4}
+    assert float(lines["required_facts"][2]) > float(lines["required_facts"][3])
+    assert float(lines["next_step"][2]) > float(lines["next_step"][3])
+    assert float(lines["internal_leaks"][2]) == 0.0 and float(lines["numeric_faithfulness"][2]) == 1.0
+    assert CliRunner().invoke(app, ["eval", "--agent", "escalation_drafter", "--llm", "all"]).exit_code == 2
+
+
+def test_escalation_expectations_come_from_sql_not_the_rule_modules(tmp_path: Path) -> None:
+    """The committed cases are what plain SQL over the demo tables says (the suite's own queries, not
+    ``policies``), for every trigger kind, customer and internal, German and English recipients."""
+    from core.crm import demo
+    from core.crm.importer import import_directory
+    from core.db.migrate import upgrade
+    from evals.escalation_suites import ESCALATION_ACCOUNTS, write_cases
+    from evals.suites import EVAL_AS_OF, EVAL_SEED
+
+    demo.generate(tmp_path / "corpus", accounts=ESCALATION_ACCOUNTS, seed=EVAL_SEED, as_of=EVAL_AS_OF,
+                  document_accounts=0)
+    url = f"sqlite:///{tmp_path / 'kam.db'}"
+    upgrade(url)
+    import_directory(tmp_path / "corpus", url)
+    write_cases(url, tmp_path / "cases.jsonl")
+    committed = Path(__file__).parents[1] / "evals" / "golden" / "escalation_drafter" / "cases.jsonl"
+    assert (tmp_path / "cases.jsonl").read_text(encoding="utf-8") == committed.read_text(encoding="utf-8")
+    cases = load_cases("escalation_drafter")
+    assert len(cases) >= 12 and {c.split for c in cases} == {"dev", "holdout"}
+    assert {c.tags["kind"] for c in cases} == {"call_off_rate", "otif", "credit_limit", "escalation_overdue",
+                                               "dunning", "reorder"}
+    assert {c.tags["language"] for c in cases if c.tags["audience"] == "customer"} == {"de", "en"}
+    source = (Path(__file__).parents[1] / "evals" / "escalation_suites.py").read_text(encoding="utf-8")
+    assert "from policies" not in source and "agents.escalation_drafter import texts" not in source
+
+
 def test_planned_agents_are_reported_not_faked(settings) -> None:
     from api.cli import app
 

@@ -83,3 +83,36 @@ def test_the_nda_review_graph_runs_under_langgraph_server(server: str, llm_stub:
     assert llm_stub.requests and configured["report"]["llm"]["calls"] >= 1  # the gateway was resolved in the graph
     mutuality = next(f for f in configured["report"]["findings"] if f["rule"] == "mutuality")
     assert mutuality["source"] == "fallback" and mutuality["uncertain"]  # the stub's "ok" is no JSON answer
+
+
+def test_the_escalation_graph_drafts_and_resumes_under_langgraph_server(server: str, tmp_path: Path,
+                                                                         demo_db_template: Path) -> None:
+    """A run started by the server waits at the review; the decision resumes it through the server."""
+    import shutil
+    import sqlite3
+
+    from agents.escalation_drafter.triggers import scan
+    from core.db.session import session_scope
+    from tests.conftest import AS_OF
+
+    shutil.copy(demo_db_template, tmp_path / "var" / "kam.db")
+    with session_scope(f"sqlite:///{tmp_path / 'var' / 'kam.db'}") as session:
+        trigger = next(t for t in scan(session, as_of=AS_OF) if t.kind == "call_off_rate")
+    context = {"principal": {"user_id": "system:server", "role": "system", "account_ids": None},
+               "as_of": AS_OF.isoformat()}
+    with httpx.Client(base_url=server, timeout=120) as client:
+        thread = client.post("/threads", json={}).json()["thread_id"]
+        waiting = client.post(f"/threads/{thread}/runs/wait", json={
+            "assistant_id": "escalation_drafter", "context": context,
+            "input": {"draft_id": "server-draft", "trigger": trigger.model_dump(mode="json"), "audience": "customer"}})
+        assert waiting.status_code == 200, waiting.text
+        assert "70,0 %" in waiting.json()["mail"]["body"]
+        decided = client.post(f"/threads/{thread}/runs/wait", json={
+            "assistant_id": "escalation_drafter", "context": context, "command": {"resume": {"action": "approve"}}})
+        assert decided.status_code == 200, decided.text
+        assert decided.json()["status"] == "approved"
+    with sqlite3.connect(tmp_path / "var" / "kam.db") as db:
+        assert db.execute("SELECT status, thread_id FROM mail_drafts WHERE id = 'server-draft'").fetchone() == (
+            "approved", thread)
+        assert [a for (a,) in db.execute("SELECT action FROM draft_events WHERE draft_id = 'server-draft' ORDER BY id")
+                ] == ["drafted", "approved"]

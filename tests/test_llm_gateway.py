@@ -114,6 +114,24 @@ def test_structured_modes_send_a_schema(llm_stub: StubLlmServer, mode: str, expe
     assert "Verdict" in json.dumps(sent["response_format"]) or "compliant" in json.dumps(sent["response_format"])
 
 
+def test_long_string_bounds_are_left_out_of_a_llama_cpp_grammar() -> None:
+    """A 6,000-character bound unrolls into a grammar the embedded server aborts on (measured); the answer is
+    still validated against the full bound."""
+    from pydantic import BaseModel, Field
+
+    from core.llm.structured import GRAMMAR_MAX_LENGTH, request_kwargs
+
+    class Letter(BaseModel):
+        subject: str = Field(max_length=300)
+        body: str = Field(max_length=6000)
+
+    grammar = request_kwargs("json_object", Letter, {})["extra_body"]["response_format"]["schema"]["properties"]
+    assert grammar["subject"]["maxLength"] == 300 and "maxLength" not in grammar["body"]
+    assert GRAMMAR_MAX_LENGTH < 6000
+    exact = request_kwargs("json_schema", Letter, {})["extra_body"]["response_format"]["json_schema"]["schema"]
+    assert exact["properties"]["body"]["maxLength"] == 6000  # other endpoints get the schema as it is
+
+
 def test_function_calling_mode_reads_tool_arguments_and_sends_tool_choice_auto(llm_stub: StubLlmServer) -> None:
     llm_stub.script(ScriptedReply(body=completion("", tool_call={"name": "Verdict",
                                                                  "args": {"clause": "law", "compliant": False}})))

@@ -16,28 +16,17 @@ from pydantic import BaseModel, Field
 
 from agents.account_brief import facts as gathering
 from agents.account_brief import prompts, texts
-from agents.account_brief.schemas import Brief, BriefFacts, ClauseRef, Language, Statement
+from agents.account_brief.schemas import Brief, BriefFacts, Language, Statement
 from agents.account_brief.state import BriefContext, BriefState
 from core import access
 from core.db.session import session_scope
 from core.errors import NotFound
 from core.llm import StructuredOutputError
 from core.verify import Failure, Verification, verify_citations, verify_numbers, verify_register
+from knowledge.clauses import CLAUSE_QUERIES, ClauseRef, clauses_for
 from policies.results import RULE_TERMS
 
 MAX_SUMMARY_CHARS = 600
-CLAUSES = 3
-# Contract wording a KAM wants at hand when a rule is in breach (German and English, the store is bilingual).
-CLAUSE_QUERIES = {
-    "call_off_rate": "Abrufplan Abrufmengen Mindestabnahme call-off plan minimum quantities",
-    "otif": "Liefertermin Lieferverzug delivery dates late delivery",
-    "account_margin": "Preisanpassung Preisgleitklausel price adjustment",
-    "receivables": "Zahlungsbedingungen Zahlungsziel payment terms",
-    "credit_utilisation": "Zahlungsbedingungen Sicherheiten payment terms security",
-}
-DEFAULT_CLAUSE_QUERY = "Laufzeit Kündigung Preisanpassung term termination price adjustment"
-
-
 class SummarySentence(BaseModel):
     text: str = Field(max_length=400)
     cites: list[str] = Field(default_factory=list, max_length=6)
@@ -66,33 +55,15 @@ def gather(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal
     return Command(goto="retrieve", update={"facts": found[state["account_id"]].model_dump(mode="json")})
 
 
-def clause_query(f: BriefFacts) -> str:
-    flagged = [k.rule for k in f.kpis if k.status in ("breach", "warn") and k.rule in CLAUSE_QUERIES]
-    return CLAUSE_QUERIES[flagged[0]] if flagged else DEFAULT_CLAUSE_QUERY
-
-
-def find_clauses(retriever: Any, scope: Any, f: BriefFacts, mode: str = "hybrid") -> list[ClauseRef]:
-    """The account's contract clauses behind its worst finding, within the scope; none when the knowledge
-    store is empty, not set up or unavailable (the brief does not depend on it)."""
-    try:
-        hits = retriever.search(clause_query(f), scope, account_id=f.account_id, doc_types=["contract"], k=CLAUSES,
-                                mode=mode)
-    except Exception:
-        return []
-    return [ClauseRef(chunk_id=h.chunk.chunk_id, title=h.chunk.title, clause=h.chunk.clause, text=h.chunk.text[:500])
-            for h in hits]
+def worst_finding(f: BriefFacts) -> str | None:
+    """The first breached or warned KPI that contract clauses speak to: the brief cites those clauses."""
+    return next((k.rule for k in f.kpis if k.status in ("breach", "warn") and k.rule in CLAUSE_QUERIES), None)
 
 
 def retrieve(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal["draft"]]:
     """The contract clauses behind the account's worst findings, within what the principal may see."""
-    from knowledge.retriever import AccessScope
-    from knowledge.service import get_retriever
-
-    try:
-        retriever = get_retriever(runtime.context.settings())
-    except Exception:
-        return Command(goto="draft", update={"clauses": []})
-    clauses = find_clauses(retriever, AccessScope.for_principal(runtime.context.principal), facts_of(state))
+    f = facts_of(state)
+    clauses = clauses_for(runtime.context.settings(), runtime.context.principal, f.account_id, worst_finding(f))
     return Command(goto="draft", update={"clauses": [c.model_dump() for c in clauses]})
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from core.facts import Fact
+from knowledge.clauses import ClauseRef
 from policies.results import RULE_TERMS, THRESHOLD_TERMS, Status
 
 Language = Literal["de", "en"]
@@ -201,17 +202,6 @@ class Statement(BaseModel):
     cites: list[str] = Field(default_factory=list)  # ids of facts, interactions, chunks
     suggestion: bool = False  # a suggestion of the system, not something recorded in the CRM
     quote: str | None = None  # verbatim from the one cited note: checked as a quote, its figures are the note's
-
-
-class ClauseRef(BaseModel):
-    chunk_id: str
-    title: str
-    clause: str | None
-    text: str
-
-    @property
-    def cite(self) -> str:
-        return f"chunk:{self.chunk_id}"
 
 
 class Brief(BaseModel):

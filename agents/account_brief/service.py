@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from agents.account_brief import facts as gathering
 from agents.account_brief.graph import builder
-from agents.account_brief.schemas import Brief, BriefFacts, BriefKind, ClauseRef, Language
+from agents.account_brief.schemas import Brief, BriefFacts, BriefKind, Language
 from agents.account_brief.state import BriefContext, BriefInput
 from agents.runner import run_graph
 from core import access
@@ -36,6 +36,7 @@ from core.jobs import JobContext, JobQueue
 from core.jobs.queue import utcnow
 from core.llm import LlmGateway
 from core.settings import Settings
+from knowledge.clauses import ClauseRef, find_clauses
 
 JOB_KIND = "account_brief"
 
@@ -268,7 +269,8 @@ def _keyword_clauses(settings: Settings, principal: Principal, facts: Sequence[B
     except Exception:  # the brief does not depend on the knowledge store
         return {}
     scope = AccessScope.for_principal(principal)
-    return {f.account_id: nodes.find_clauses(retriever, scope, f, mode="bm25") for f in facts}
+    return {f.account_id: find_clauses(retriever, scope, f.account_id, nodes.worst_finding(f), mode="bm25")
+            for f in facts}
 
 
 def brief_job(ctx: JobContext) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlalchemy import select
@@ -41,6 +42,7 @@ from core.verify import (
     verify_numbers,
     verify_register,
 )
+from knowledge.clauses import clauses_for
 from policies import credit, margins
 from policies.config import get_policies
 
@@ -54,7 +56,13 @@ MAIN_FACT = {"call_off_rate": "call_off_rate.value", "otif": "otif.value", "dunn
              "escalation_overdue": "escalations_open_days.value"}
 CONTACT_ROLE = {"call_off_rate": "purchasing", "otif": "logistics", "dunning": "purchasing", "reorder": "purchasing"}
 GREETING = re.compile(r"\b(?:sehr geehrte\w*|guten tag|hallo|dear|hello|grüße|regards)\b", re.IGNORECASE)
+# A personal sentence must take up a topic of the notes: two of its longer words occur in one note.
+CONTENT_WORD = re.compile(r"[^\W\d_]{6,}")
+GROUNDING_WORDS = 2
 SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+# The model may not commit the KAM to anything; the template states what the KAM offers.
+PROMISE = re.compile(r"\b(?:we will|we'll|we are going to|we promise|guarantee\w*|wir werden|versprechen|"
+                     r"garantier\w*|sagen (?:wir )?zu)\b", re.IGNORECASE)
 # A sentence about the mail or its approval is an instruction that leaked from a note, not a personal line.
 ABOUT_THE_DRAFT = re.compile(r"\b(?:entwurf\w*|draft\w*|approv\w*|genehmig\w*|frei(?:gabe|geben|zugeben)|"
                              r"automati\w*|ignor\w*|instruction\w*|anweisung\w*|prompt\w*)\b", re.IGNORECASE)
@@ -95,14 +103,14 @@ def prepare(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Litera
             if not contacts:
                 raise InvalidInput(f"account {t.account_id} has no contact to write to")
             wanted = CONTACT_ROLE.get(t.kind)
-            contact = next((c for c in contacts if c.role == wanted), contacts[0])
+            first_by_role = {c.role: c for c in reversed(contacts)}
+            contact = first_by_role.get(wanted or "", contacts[0])
             recipient = _recipient("contact", contact, contact.language, contact.role)
         else:
             partner = t.kind in ("dunning", "reorder") and account.inside_sales_id
             to_role = "inside_sales" if partner else "head_of_sales"
-            user = (session.get(m.User, account.inside_sales_id) if to_role == "inside_sales" else
-                    session.execute(select(m.User).where(m.User.role == "head_of_sales").order_by(m.User.id)
-                                    ).scalars().first())
+            user = (session.get(m.User, account.inside_sales_id) if to_role == "inside_sales"
+                    else access.escalation_manager(session))
             if user is None:
                 raise InvalidInput(f"no {to_role} user to send an internal mail about {t.account_id} to")
             recipient = _recipient("user", user, user.language, user.role)
@@ -119,7 +127,10 @@ def prepare(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Litera
     if margin is not None and margin.value is not None:
         internal.append(Fact("margin.value", margin.value, "ratio", "policies.margins"))
     dates = texts.proposed_dates(as_of, busy)
+    # the contract clauses behind the breach, for the reviewer (keywords: no embedding model to load)
+    clauses = clauses_for(runtime.context.settings(), runtime.context.principal, t.account_id, t.kind, mode="bm25")
     return Command(goto="write", update={
+        "clauses": [c.model_dump() for c in clauses],
         "sender": sender.model_dump(), "recipient": recipient.model_dump(), "currency": account.currency,
         "dates": [d.isoformat() for d in dates], "notes": notes,
         "internal": [{"id": f.id, "value": f.value, "unit": f.unit} for f in internal]})
@@ -155,6 +166,13 @@ def check_mail(mail: Mail, state: DraftState, *, whole: bool) -> Verification:
     return result
 
 
+def first_sentence(text: str) -> str:
+    """The answer's first sentence: small models add a second one however they are asked; only one is used."""
+    text = text.strip()
+    end = SENTENCE_END.search(text)
+    return text[:end.end()].strip() if end else text
+
+
 def check_sentence(sentence: str, state: DraftState) -> Verification:
     """The model's one sentence: no figure, one sentence, no greeting, the recipient's language and register,
     nothing internal."""
@@ -162,14 +180,28 @@ def check_sentence(sentence: str, state: DraftState) -> Verification:
     result = verify_numbers(sentence, []) + verify_register(sentence, recipient.language, max_chars=240)
     if audience == "customer":
         result += verify_absent(sentence, terms=INTERNAL_TERMS)
-    if len(SENTENCE_END.findall(sentence.strip())) > 1:
-        result.failures.append(Failure("language", sentence[:60], "more than one sentence"))
+    if promise := PROMISE.search(sentence):
+        result.failures.append(Failure("forbidden", promise.group(0), "a promise: the sentence may not commit the "
+                                                                      "KAM to anything"))
     if meta := ABOUT_THE_DRAFT.search(sentence):
         result.failures.append(Failure("forbidden", meta.group(0), "about the mail or its approval: not a personal "
                                                                    "sentence"))
     if greeting := GREETING.search(sentence):
         result.failures.append(Failure("language", greeting.group(0), "a greeting or sign-off; the template has them"))
+    if not grounded(sentence, state.get("notes", [])):
+        result.failures.append(Failure("quote", sentence[:60], f"names no topic of the notes (fewer than "
+                                                              f"{GROUNDING_WORDS} of their words)"))
     return result
+
+
+def _content_words(text: str) -> set[str]:
+    return {w.lower() for w in CONTENT_WORD.findall(text)}
+
+
+def grounded(sentence: str, notes: list[str]) -> bool:
+    """Does the sentence take up a topic of one note (at least ``GROUNDING_WORDS`` of its longer words)?"""
+    words = _content_words(sentence)
+    return any(len(words & _content_words(note)) >= GROUNDING_WORDS for note in notes)
 
 
 def write(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal["store"]]:
@@ -178,7 +210,9 @@ def write(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal[
     t, audience, sender, recipient, dates = _context(state)
     template = texts.mail(t, audience, sender, recipient, dates, state["currency"])
     gateway = runtime.context.llm_gateway()
-    if gateway is None:
+    sentence_wanted = (audience == "customer"  # an internal mail is the facts; a personal line adds nothing
+                       and recipient.language in runtime.context.settings().escalation_sentence_languages)
+    if gateway is None or (runtime.context.llm_mode == "sentence" and not sentence_wanted):
         return Command(goto="store", update={"mail": template.model_dump(), "prose_source": "template"})
     usage: list[dict[str, Any]]
     if runtime.context.llm_mode == "mail":
@@ -194,12 +228,13 @@ def write(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal[
     system, human = prompts.sentence_messages(recipient.language, state.get("notes", []))
     answer = gateway.checked([SystemMessage(content=system), HumanMessage(content=human)], prompts.PersonalSentence,
                              fallback=lambda: prompts.PersonalSentence.model_construct(sentence=""),
-                             validator=lambda x: check_sentence(x.sentence.strip(), state), purpose="drafting")
+                             validator=lambda x: check_sentence(first_sentence(x.sentence), state),
+                             purpose="drafting")
     usage = [asdict(c) for c in answer.calls]
     if answer.source != "llm":
         return Command(goto="store", update={"mail": template.model_dump(), "prose_source": "fallback",
                                              "usage": usage, "fallback_reason": "; ".join(answer.failures)[:500]})
-    personal = answer.value.sentence.strip()
+    personal = first_sentence(answer.value.sentence)
     mail = texts.mail(t, audience, sender, recipient, dates, state["currency"], personal=personal)
     return Command(goto="store", update={"mail": mail.model_dump(), "prose_source": "llm",
                                          "personal_sentence": personal, "usage": usage})
@@ -212,6 +247,22 @@ def _log(session: Any, draft_id: str, actor: str, action: str, detail: dict[str,
                              prompt_version=prompt_version))
 
 
+def _new_row(session: Any, state: DraftState, principal: access.Principal) -> m.MailDraft:
+    """The draft's row when the run was started outside the service (LangGraph Server): keyed by the run's
+    own thread, so the decision goes back through the same server."""
+    t = trigger_of(state)
+    drafted = session.execute(select(m.MailDraft.id).where(m.MailDraft.trigger_key == t.key,
+                                                           m.MailDraft.audience == state["audience"])).scalar()
+    if drafted is not None:
+        raise InvalidInput(f"{t.key} is already drafted for the {state['audience']} as draft {drafted}")
+    row = m.MailDraft(id=state["draft_id"], trigger_key=t.key, audience=state["audience"], account_id=t.account_id,
+                      kind=t.kind, status="drafting", language=state["recipient"]["language"], recipient="",
+                      subject="", body="", content="{}", thread_id=str(get_config()["configurable"]["thread_id"]),
+                      created_by=principal.user_id, created_at=utcnow())
+    session.add(row)
+    return row
+
+
 def store(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal["review"]]:
     """The draft is in review: its text, how it was written and what it rests on, logged once."""
     usage = state.get("usage", [])
@@ -219,18 +270,18 @@ def store(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal[
     model = gateway.model_name if gateway is not None and usage else None
     mail = Mail.model_validate(state["mail"])
     content = {"trigger": state["trigger"], "sender": state["sender"], "recipient": state["recipient"],
-               "dates": state["dates"], "prose_source": state.get("prose_source", "template"),
+               "dates": state["dates"], "clauses": state.get("clauses", []),
+               "prose_source": state.get("prose_source", "template"),
                "fallback_reason": state.get("fallback_reason"), "personal_sentence": state.get("personal_sentence"),
                "model": model, "prompt_version": prompts.PROMPT_VERSION,
                "prompt_tokens": sum(u["prompt_tokens"] for u in usage),
                "completion_tokens": sum(u["completion_tokens"] for u in usage)}
     with session_scope(runtime.context.settings().resolved_database_url) as session:
-        row = session.get(m.MailDraft, state["draft_id"])
-        if row is None:
-            raise NotFound(f"draft {state['draft_id']!r} not found")
+        row = session.get(m.MailDraft, state["draft_id"]) or _new_row(session, state, runtime.context.principal)
         if row.status == "drafting":  # a resumed run does not log twice
             row.status, row.subject, row.body = "in_review", mail.subject, mail.body
-            row.recipient, row.content = state["recipient"]["email"], json.dumps(content, ensure_ascii=False)
+            row.recipient, row.language = state["recipient"]["email"], state["recipient"]["language"]
+            row.content = json.dumps(content, ensure_ascii=False)
             _log(session, row.id, runtime.context.principal.user_id, "drafted",
                  {"subject": mail.subject, "body": mail.body, "prose_source": content["prose_source"],
                   "fallback_reason": content["fallback_reason"]}, model, prompts.PROMPT_VERSION)

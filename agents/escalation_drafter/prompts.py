@@ -12,13 +12,13 @@ from pydantic import BaseModel, Field
 from agents.escalation_drafter import texts
 from agents.escalation_drafter.schemas import Audience, Language, Recipient, Trigger
 
-PROMPT_VERSION = "escalation-2026.12.1"
+PROMPT_VERSION = "escalation-2026.12.2"
 NOTES_IN_PROMPT = 3
 NOTE_CHARS = 300
 
 
 class PersonalSentence(BaseModel):
-    sentence: str = Field(min_length=10, max_length=240)
+    sentence: str = Field(min_length=10, max_length=600)  # its first sentence is used, checked to 240 characters
 
 
 LANGUAGE_NAME = {"de": "German", "en": "English"}

@@ -23,6 +23,7 @@ class DraftState(DraftInput, total=False):
     currency: str
     dates: list[str]  # proposed meeting dates (ISO)
     notes: list[str]  # the account's last notes, for the model's personal sentence
+    clauses: list[dict[str, Any]]  # knowledge.clauses.ClauseRef: the contract clauses behind the breach
     internal: list[dict[str, Any]]  # figures a customer must not see: the account's limits and margin
     mail: dict[str, Any]  # schemas.Mail as it stands for review
     prose_source: str

@@ -89,6 +89,15 @@ def period_text(period: str | None, language: Language) -> str:
     return "in den letzten zwölf Monaten" if language == "de" else "over the last twelve months"
 
 
+def signed(t: Trigger, language: Language) -> str:
+    """" vom 01.05.2025" / " of 1 May 2025": the framework contract's date, when the trigger knows it."""
+    valid_from = t.value("contract.valid_from")
+    if not isinstance(valid_from, date):
+        return ""
+    return f" vom {valid_from.strftime('%d.%m.%Y')}" if language == "de" else \
+        f" of {valid_from.day} {MONTHS['en'][valid_from.month - 1]} {valid_from.year}"
+
+
 def greeting(recipient: Recipient, language: Language) -> str:
     return f"Guten Tag {recipient.name}," if language == "de" else f"Dear {recipient.name},"
 
@@ -111,9 +120,9 @@ def _customer(t: Trigger, lang: Language, dates: list[date], currency: str) -> t
         rate, target = percent(v("call_off_rate.value"), lang), percent(v("call_off_rate.threshold"), lang)
         return (("Abrufe unter dem Rahmenvertrag: Terminvorschlag für ein Abstimmungsgespräch" if de else
                  "Call-offs under the framework contract: proposed dates for a meeting"),
-                [(f"{period_text(t.period, lang)} lag die Abrufquote unter unserem Rahmenvertrag bei "
-                  f"{rate} der geplanten Mengen; vereinbart sind mindestens {target}." if de else
-                  f"{period_text(t.period, lang)}, the call-off rate under our framework contract "
+                [(f"{period_text(t.period, lang)} lag die Abrufquote unter unserem Rahmenvertrag{signed(t, lang)} "
+                  f"bei {rate} der geplanten Mengen; vereinbart sind mindestens {target}." if de else
+                  f"{period_text(t.period, lang)}, the call-off rate under our framework contract{signed(t, lang)} "
                   f"was {rate} of the planned quantities; the agreed minimum is {target}."),
                  ("Damit wir unsere Kapazitäten weiter verlässlich für Sie vorhalten können, möchte ich den "
                   "Abrufplan gern gemeinsam mit Ihnen überprüfen und an Ihren tatsächlichen Bedarf anpassen." if de
@@ -153,8 +162,9 @@ def _customer(t: Trigger, lang: Language, dates: list[date], currency: str) -> t
         part, qty = v("article.part_number"), whole(v("article.proposed_qty"), lang)
         description = v("article.description")
         coverage = v("article.coverage_weeks")
-        stock_line = ((f"Ihr Bestand reicht nach Ihren aktuellen Abrufen noch etwa {str(coverage).replace('.', ',')} "
-                       "Wochen." if de else f"At your current call-offs, your stock lasts about {coverage} weeks.")
+        weeks = "" if coverage is None else f"{coverage:g}".replace(".", "," if de else ".")  # 13, not 13.0
+        stock_line = ((f"Ihr Bestand reicht nach Ihren aktuellen Abrufen noch etwa {weeks} Wochen." if de else
+                       f"At your current call-offs, your stock lasts about {weeks} weeks.")
                       if coverage is not None and v("article.stock_on_hand") else
                       ("Ihr Bestand dieses Artikels ist aufgebraucht." if de else "Your stock of this article has "
                        "run out."))

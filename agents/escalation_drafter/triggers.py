@@ -31,6 +31,31 @@ def _rule_facts(r: RuleResult) -> list[TriggerFact]:
     return facts
 
 
+CONTRACT_KINDS = ("call_off_rate", "otif")  # breaches of what the framework contract governs
+
+
+def _framework_contracts(session: Session, account_ids: Sequence[str] | None, as_of: date) -> dict[str, m.Contract]:
+    """Each account's active framework contract in force on ``as_of`` (the newest, if several)."""
+    query = select(m.Contract).where(m.Contract.contract_type == "framework", m.Contract.status == "active",
+                                     (m.Contract.valid_from.is_(None)) | (m.Contract.valid_from <= as_of))
+    if account_ids is not None:
+        query = query.where(m.Contract.account_id.in_(account_ids))
+    out: dict[str, m.Contract] = {}
+    for c in session.execute(query.order_by(m.Contract.valid_from)).scalars():
+        out[c.account_id] = c
+    return out
+
+
+def _with_contract(t: Trigger, contract: m.Contract | None) -> Trigger:
+    """The framework contract the mail refers to: its id for the reviewer, its date for the text."""
+    if contract is None or t.kind not in CONTRACT_KINDS:
+        return t
+    facts = [TriggerFact(id="contract.id", value=contract.id, unit="text")]
+    if contract.valid_from is not None:
+        facts.append(TriggerFact(id="contract.valid_from", value=contract.valid_from, unit="date"))
+    return t.model_copy(update={"facts": [*t.facts, *facts]})
+
+
 def scan(session: Session, *, as_of: date, account_ids: Sequence[str] | None = None) -> list[Trigger]:
     """Every current trigger of the accounts (default all), most severe first."""
     policy = get_policies()
@@ -111,4 +136,6 @@ def scan(session: Session, *, as_of: date, account_ids: Sequence[str] | None = N
                      if line.coverage_weeks is not None else []),
                    TriggerFact(id="article.lead_time_weeks", value=float(line.lead_time_weeks), unit="weeks")],
             explanation=line.explanation, actions=["confirm the re-order with the customer"]))
+    contracts = _framework_contracts(session, scope, as_of)
+    found = [_with_contract(t, contracts.get(t.account_id)) for t in found]
     return sorted(found, key=lambda t: (t.severity != "high", t.account_id, t.key))

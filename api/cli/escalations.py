@@ -27,6 +27,11 @@ def _print_draft(row: object, events: list[object] | None = None, failures: list
     console.print(f"To: {r.recipient}\nSubject: {r.subject}\n")  # type: ignore[attr-defined]
     console.print(r.body, markup=False, highlight=False)  # type: ignore[attr-defined]
     content = json.loads(r.content or "{}")  # type: ignore[attr-defined]
+    if explanation := content.get("trigger", {}).get("explanation"):
+        console.print(f"\nfinding: {explanation}", markup=False, highlight=False)
+    for clause in content.get("clauses", []):
+        console.print(f"contract: {clause['title']} {clause.get('clause') or ''}: {clause['text'][:160]}",
+                      markup=False, highlight=False)
     console.print(f"\nwritten by: {content.get('prose_source')}"
                   + (f" (fallback: {content['fallback_reason']})" if content.get("fallback_reason") else ""))
     for failure in failures or []:

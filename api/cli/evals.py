@@ -22,15 +22,16 @@ def eval_cmd(
                         ] = "off",
     split: Annotated[str, typer.Option(help="Cases: all, dev (for tuning), holdout (unseen while tuning) or holdout-v1 "
                                      "(a first holdout that was used while tuning).")] = "all",
-    llm: Annotated[str, typer.Option(help="nda_review, contractnli: off (deterministic), uncertain or all (what the "
-                                          "LLM reads; on the configured or embedded endpoint).")] = "off",
+    llm: Annotated[str, typer.Option(help="nda_review, contractnli, account_brief: off (deterministic), uncertain or "
+                                          "all (what the LLM reads or writes); escalation_drafter: off, sentence or "
+                                          "mail. On the configured or embedded endpoint.")] = "off",
     concurrency: Annotated[int, typer.Option(min=1, max=16, help="Cases run at once.")] = 2,
     update_baseline: Annotated[bool, typer.Option(help="Write this run's metrics as the new baseline.")] = False,
 ) -> None:
     """Score an agent against its golden set; exits 1 when a metric regressed beyond the baseline tolerance."""
     from rich.progress import Progress
 
-    from evals.registry import DETERMINISTIC, LLM, PLANNED, baseline_name, build_suite
+    from evals.registry import DEFAULT_LLM_MODES, DETERMINISTIC, LLM, LLM_MODES, PLANNED, baseline_name, build_suite
     from evals.runner import run_eval, write_baseline
     from evals.suites import SPLITS
 
@@ -43,8 +44,9 @@ def eval_cmd(
         fail("--cassette must be off, replay or record")
     if split not in ("all", *SPLITS):
         fail(f"--split must be all, {', '.join(SPLITS)}")
-    if llm not in ("off", "uncertain", "all"):
-        fail("--llm must be off, uncertain or all")
+    modes = LLM_MODES.get(agent, DEFAULT_LLM_MODES)
+    if llm not in modes:
+        fail(f"--llm for {agent} must be {', '.join(modes)}")
     if update_baseline and (split != "all" or cassette == "replay"):
         fail("--update-baseline needs a live run over all cases (--split all, --cassette off or record)")
     if agent not in (*DETERMINISTIC, *LLM):

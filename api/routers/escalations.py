@@ -15,6 +15,7 @@ from agents.escalation_drafter import service
 from agents.escalation_drafter.schemas import Decision, Trigger
 from api.deps import AsOfDep, CheckpointerDep, OptionalLlmGatewayDep, PrincipalDep, SessionDep, SettingsDep
 from core.db import models
+from knowledge.clauses import ClauseRef
 
 router = APIRouter(tags=["escalations"])
 
@@ -43,8 +44,14 @@ class DraftOut(BaseModel):
     recipient: str
     subject: str
     body: str
+    explanation: str | None  # the rule module's finding with its figures
+    proposed_dates: list[date] = []
+    clauses: list[ClauseRef] = []  # the contract clauses behind the breach, from the knowledge store
     prose_source: str | None
     fallback_reason: str | None
+    personal_sentence: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
     failures: list[str] = []  # an edit that did not pass: the draft stays in review with its last checked text
     created_by: str
     decided_by: str | None
@@ -62,7 +69,11 @@ def _out(row: models.MailDraft, events: list[models.DraftEvent] | None = None,
     return DraftOut(
         id=row.id, trigger_key=row.trigger_key, audience=row.audience, account_id=row.account_id, kind=row.kind,
         status=row.status, recipient=row.recipient, subject=row.subject, body=row.body,
+        explanation=content.get("trigger", {}).get("explanation"), proposed_dates=content.get("dates", []),
+        clauses=content.get("clauses", []),
         prose_source=content.get("prose_source"), fallback_reason=content.get("fallback_reason"),
+        personal_sentence=content.get("personal_sentence"), model=content.get("model"),
+        prompt_version=content.get("prompt_version"),
         failures=failures or [], created_by=row.created_by, decided_by=row.decided_by, decided_at=row.decided_at,
         events=[DraftEventOut(at=e.at, actor=e.actor, action=e.action, detail=json.loads(e.detail), model=e.model,
                               prompt_version=e.prompt_version) for e in events or []])

@@ -53,13 +53,31 @@ def request_kwargs(mode: StructuredMode, schema: type[BaseModel], base_extra_bod
     json_schema = schema.model_json_schema()
     if mode == "json_object":
         # llama.cpp / llama-cpp-python: grammar-constrained JSON from the schema (json_schema gives HTTP 500).
-        fmt = {"type": "json_object", "schema": json_schema}
+        fmt = {"type": "json_object", "schema": grammar_safe(json_schema)}
     elif mode == "json_schema":
         fmt = {"type": "json_schema", "json_schema": {"name": schema.__name__, "schema": json_schema,
                                                       "strict": False}}
     else:
         return {}
     return {"extra_body": {**base_extra_body, "response_format": fmt}}
+
+
+# llama.cpp turns a string's maxLength into one grammar rule per character; beyond a few thousand rules the
+# embedded server aborts ("number of rules … exceeds sane defaults") and the connection drops. Longer bounds
+# are left to max_tokens and checked by pydantic on the answer.
+GRAMMAR_MAX_LENGTH = 1000
+
+
+def grammar_safe(node: Any) -> Any:
+    """The JSON schema without string bounds a llama.cpp grammar cannot hold."""
+    if isinstance(node, dict):
+        out = {k: grammar_safe(v) for k, v in node.items()}
+        if isinstance(out.get("maxLength"), int) and out["maxLength"] > GRAMMAR_MAX_LENGTH:
+            del out["maxLength"]
+        return out
+    if isinstance(node, list):
+        return [grammar_safe(v) for v in node]
+    return node
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)

@@ -281,8 +281,11 @@ def as_facts(items: Iterable[FactLike]) -> list[Fact]:
 def verify_numbers(text: str, facts: Iterable[FactLike], *, ignore: Collection[str] = (),
                    masks: Sequence[re.Pattern[str]] = DEFAULT_MASKS) -> Verification:
     """Every figure and date in ``text`` must be one of the facts; ``ignore`` lists tokens that are fine as
-    written (e.g. a part number the caller put into the prompt)."""
+    written (e.g. a part number the caller put into the prompt). A figure inside the value of a text fact
+    ("Rillenkugellager 6205", an invoice number) is part of that name, not a claim."""
     known = as_facts(facts)
+    masks = (*masks, *(re.compile(re.escape(str(f.value))) for f in known
+                       if f.unit == "text" and any(c.isdigit() for c in str(f.value))))
     known_dates = {f.value for f in known if isinstance(f.value, date)}
     known_years = {d.year for d in known_dates} | {int(f.value) for f in known if isinstance(f.value, (int, float))
                                                    and not isinstance(f.value, bool) and float(f.value).is_integer()}

@@ -9,16 +9,12 @@ level 2 invoice, an escalation open 20 days, a pending NDA) and plain SQL over t
 
 from __future__ import annotations
 
-import threading
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.settings import Settings
-from evals.suites import EVAL_AS_OF, EVAL_SEED, Case, CaseResult, load_cases, mean
+from evals.suites import EVAL_AS_OF, Case, CaseResult, DemoAgentSuite, mean
 
 BRIEF_ACCOUNTS = 20
 # The planted situation → the rule a brief must name as a risk (the generator's own words in PLANTED).
@@ -52,50 +48,18 @@ def derive_expected(session: Session, account_id: str) -> dict[str, Any]:
     }
 
 
-class AccountBriefSuite:
+class AccountBriefSuite(DemoAgentSuite):
     name = "account_brief"
+    accounts = BRIEF_ACCOUNTS
+    stored = ("Brief",)
     directions: ClassVar[dict[str, str]] = {"must_not_violations": "lower", "prose.fallback": "lower"}
-
-    def __init__(self, work_dir: Path, *, settings: Settings, llm_mode: str = "off") -> None:
-        from core.checkpoint import open_checkpointer
-        from core.crm import demo
-        from core.crm.importer import import_directory
-        from core.db.migrate import upgrade
-        from evals.nda_suites import gateway_for
-
-        self._stack = ExitStack()
-        work_dir.mkdir(parents=True, exist_ok=True)
-        self.work = settings.model_copy(update={"data_dir": work_dir, "database_url": None})
-        corpus = work_dir / "corpus"
-        if not (corpus / "accounts.csv").is_file():
-            demo.generate(corpus, accounts=BRIEF_ACCOUNTS, seed=EVAL_SEED, as_of=EVAL_AS_OF, document_accounts=0)
-        upgrade(self.work.resolved_database_url)
-        import_directory(corpus, self.work.resolved_database_url)
-        # every run writes its briefs afresh: a finished thread of an earlier run would be replayed, not measured
-        from core.checkpoint import CHECKPOINT_FILE
-        from core.db import models
-        from core.db.session import session_scope
-
-        for stale in work_dir.glob(f"{CHECKPOINT_FILE}*"):
-            stale.unlink()
-        with session_scope(self.work.resolved_database_url) as session:
-            session.query(models.Brief).delete()
-        self.checkpointer = self._stack.enter_context(open_checkpointer(self.work))
-        # "off": templates only; "all": the model writes every summary (any other mode counts as "all")
-        self.gateway = gateway_for(settings, "off" if llm_mode == "off" else "all", self._stack)
-        self._lock = threading.Lock()
-        self.settings = {"llm_mode": llm_mode, "model": self.gateway.model_name if self.gateway else None,
-                         "corpus": f"demo seed {EVAL_SEED}, {BRIEF_ACCOUNTS} accounts, as of {EVAL_AS_OF}"}
-
-    def cases(self) -> list[Case]:
-        return load_cases(self.name)
 
     def run_case(self, case: Case) -> CaseResult:
         from agents.account_brief import service
         from core.access import Principal
         from core.verify import find_numbers, verify_citations, verify_numbers
 
-        with self._lock:  # the checkpointer and the small model are shared
+        with self._lock:
             brief = service.run_one(self.work, self.checkpointer, Principal.system("eval"), case.inputs["account_id"],
                                     brief_date=EVAL_AS_OF, language=case.inputs["language"], gateway=self.gateway,
                                     use_llm=self.gateway is not None)
@@ -147,6 +111,3 @@ class AccountBriefSuite:
         """An empty brief: nothing stated, so nothing wrong and nothing found."""
         return {"fact_recall": 0.0, "numeric_faithfulness": 1.0, "citation_validity": 1.0,
                 "must_not_violations": 0.0, "prose.llm": 0.0, "prose.fallback": 0.0}
-
-    def close(self) -> None:
-        self._stack.close()

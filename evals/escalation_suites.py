@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,7 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
-from evals.suites import EVAL_AS_OF, EVAL_SEED, Case, CaseResult, EvalAborted, load_cases, mean
+from evals.suites import EVAL_AS_OF, Case, CaseResult, DemoAgentSuite, EvalAborted, mean
 
 ESCALATION_ACCOUNTS = 20
 NEXT_STEP_DAYS = 21
@@ -256,44 +254,16 @@ def score(subject: str, body: str, recipient: str, expected: dict[str, Any]) -> 
             "figures": untraced.checked, "untraced": [str(f) for f in untraced.failures]}
 
 
-class EscalationDrafterSuite:
+class EscalationDrafterSuite(DemoAgentSuite):
     name = "escalation_drafter"
+    accounts = ESCALATION_ACCOUNTS
+    stored = ("DraftEvent", "MailDraft")
     directions: ClassVar[dict[str, str]] = {"internal_leaks": "lower", "prose.fallback": "lower"}
 
     def __init__(self, work_dir: Path, *, settings: Settings, llm_mode: str = "off") -> None:
-        from core.checkpoint import CHECKPOINT_FILE, open_checkpointer
-        from core.crm import demo
-        from core.crm.importer import import_directory
-        from core.db import models
-        from core.db.migrate import upgrade
-        from core.db.session import session_scope
-        from evals.nda_suites import gateway_for
-
         if llm_mode not in ("off", "sentence", "mail"):
             raise ValueError("the escalation drafter runs with --llm off (templates), sentence or mail")
-        self._stack = ExitStack()
-        work_dir.mkdir(parents=True, exist_ok=True)
-        self.work = settings.model_copy(update={"data_dir": work_dir, "database_url": None})
-        corpus = work_dir / "corpus"
-        if not (corpus / "accounts.csv").is_file():
-            demo.generate(corpus, accounts=ESCALATION_ACCOUNTS, seed=EVAL_SEED, as_of=EVAL_AS_OF, document_accounts=0)
-        upgrade(self.work.resolved_database_url)
-        import_directory(corpus, self.work.resolved_database_url)
-        # every run drafts afresh: an earlier run's draft would be returned, not measured
-        for stale in work_dir.glob(f"{CHECKPOINT_FILE}*"):
-            stale.unlink()
-        with session_scope(self.work.resolved_database_url) as session:
-            session.query(models.DraftEvent).delete()
-            session.query(models.MailDraft).delete()
-        self.checkpointer = self._stack.enter_context(open_checkpointer(self.work))
-        self.llm_mode = llm_mode
-        self.gateway = gateway_for(settings, "off" if llm_mode == "off" else "all", self._stack)
-        self._lock = threading.Lock()
-        self.settings = {"llm_mode": llm_mode, "model": self.gateway.model_name if self.gateway else None,
-                         "corpus": f"demo seed {EVAL_SEED}, {ESCALATION_ACCOUNTS} accounts, as of {EVAL_AS_OF}"}
-
-    def cases(self) -> list[Case]:
-        return load_cases(self.name)
+        super().__init__(work_dir, settings=settings, llm_mode=llm_mode)
 
     def run_case(self, case: Case) -> CaseResult:
         import json
@@ -301,7 +271,7 @@ class EscalationDrafterSuite:
         from agents.escalation_drafter import service
         from core.access import Principal
 
-        with self._lock:  # the checkpointer and the small model are shared
+        with self._lock:
             row = service.start_draft(self.work, self.checkpointer, Principal.system("eval"), case.inputs["trigger"],
                                       audience=case.inputs["audience"], as_of=EVAL_AS_OF, gateway=self.gateway,
                                       llm_mode="mail" if self.llm_mode == "mail" else "sentence")
@@ -331,7 +301,7 @@ class EscalationDrafterSuite:
                   "missing": [f["name"] for f, ok in zip(case.expected["required"], found, strict=True) if not ok],
                   "leaked": rubric["leaked"], "untraced": rubric["untraced"]}
         return CaseResult(case.id, passed, metrics, output, case.expected, case.tags,
-                          tokens={"calls": int(bool(content.get("prompt_tokens"))),
+                          tokens={"calls": content.get("llm_calls", 0),
                                   "prompt": content.get("prompt_tokens", 0),
                                   "completion": content.get("completion_tokens", 0)})
 
@@ -353,6 +323,3 @@ class EscalationDrafterSuite:
         return {"required_facts": 0.0, "internal_leaks": 0.0, "language_correct": 1.0, "formal_register": 1.0,
                 "next_step": 0.0, "recipient_valid": 1.0, "numeric_faithfulness": 1.0, "prose.llm": 0.0,
                 "prose.fallback": 0.0}
-
-    def close(self) -> None:
-        self._stack.close()

@@ -98,6 +98,54 @@ def mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+class DemoAgentSuite:
+    """What the agent suites on the demo data share: the eval's demo database (seed, accounts, as-of date),
+    the agent's earlier output and checkpoints cleared (an earlier run's result would be returned, not
+    measured), one checkpointer, and the model when ``llm_mode`` is not "off"."""
+
+    name: str
+    accounts: int
+    stored: tuple[str, ...] = ()  # the ORM models holding the agent's output, cleared before each run
+
+    def __init__(self, work_dir: Path, *, settings: Any, llm_mode: str = "off") -> None:
+        from contextlib import ExitStack
+
+        from core.checkpoint import CHECKPOINT_FILE, open_checkpointer
+        from core.crm import demo
+        from core.crm.importer import import_directory
+        from core.db import models
+        from core.db.migrate import upgrade
+        from core.db.session import session_scope
+        from evals.nda_suites import gateway_for
+
+        self._stack = ExitStack()
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.work = settings.model_copy(update={"data_dir": work_dir, "database_url": None})
+        corpus = work_dir / "corpus"
+        if not (corpus / "accounts.csv").is_file():
+            demo.generate(corpus, accounts=self.accounts, seed=EVAL_SEED, as_of=EVAL_AS_OF, document_accounts=0)
+        upgrade(self.work.resolved_database_url)
+        import_directory(corpus, self.work.resolved_database_url)
+        for stale in work_dir.glob(f"{CHECKPOINT_FILE}*"):
+            stale.unlink()
+        with session_scope(self.work.resolved_database_url) as session:
+            for model in self.stored:
+                session.query(getattr(models, model)).delete()
+        self.checkpointer = self._stack.enter_context(open_checkpointer(self.work))
+        self.llm_mode = llm_mode
+        # "off": templates only; any other mode needs the model
+        self.gateway = gateway_for(settings, "off" if llm_mode == "off" else "all", self._stack)
+        self._lock = threading.Lock()  # the checkpointer and the small model are shared
+        self.settings = {"llm_mode": llm_mode, "model": self.gateway.model_name if self.gateway else None,
+                         "corpus": f"demo seed {EVAL_SEED}, {self.accounts} accounts, as of {EVAL_AS_OF}"}
+
+    def cases(self) -> list[Case]:
+        return load_cases(self.name)
+
+    def close(self) -> None:
+        self._stack.close()
+
+
 # --- retrieval -----------------------------------------------------------------------------------
 class RetrievalSuite:
     """Vector-only, BM25-only and hybrid retrieval over the demo corpus (12 accounts, seed 7): contracts,

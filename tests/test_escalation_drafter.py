@@ -86,12 +86,13 @@ def test_every_template_passes_every_check_in_both_languages(demo_db: str, setti
     sender = Recipient(kind="user", id="U-KAM-001", name="Thomas Schneider", email="kam1@supplier.example",
                        language="de", role="kam")
     seen: set[tuple[str, str]] = set()
-    for t in triggers(demo_db):
-        for audience in t.audiences:
-            if (t.kind, audience) in seen:
+    for found in triggers(demo_db):
+        for audience in found.audiences:
+            if (found.kind, audience) in seen:
                 continue
-            seen.add((t.kind, audience))
-            for language in ("de", "en"):
+            seen.add((found.kind, audience))
+            for language, severity in (("de", "high"), ("de", "medium"), ("en", "high"), ("en", "medium")):
+                t = found.model_copy(update={"severity": severity})  # the tone follows the severity
                 recipient = Recipient(kind="contact", id="C", name="Anna Schmidt", email="anna@example.com",
                                       language=language, role="purchasing")  # type: ignore[arg-type]
                 dates = texts.proposed_dates(AS_OF, [])
@@ -129,6 +130,15 @@ def test_an_edit_that_fails_the_checks_is_refused_and_the_draft_stays_in_review(
     assert any(why in f for f in failures), failures
     with session_scope(demo_db) as session:
         assert [e.action for e in service.events(session, row.id)] == ["drafted", "refused"]
+
+
+def test_an_edit_of_a_reorder_mail_must_still_name_the_article(demo_db: str, settings: Settings) -> None:
+    t = next(t for t in triggers(demo_db) if t.kind == "reorder")
+    row = draft(settings, t.key)
+    part = str(t.value("article.part_number"))
+    assert part in row.body
+    _after, failures = decide(settings, row.id, Decision(action="edit", body=row.body.replace(part, "dem Artikel")))
+    assert any("does not name what the mail is about" in f for f in failures), failures
 
 
 def test_an_internal_mail_may_name_the_limit_a_customer_mail_may_not(demo_db: str, settings: Settings) -> None:
@@ -293,6 +303,7 @@ def test_api_drafts_decides_and_exports_within_the_callers_scope(client: TestCli
     made = client.post(f"/escalations/{CALL_OFF}/draft", headers=kam, params={**when, "llm": "false"},
                        json={"audience": "customer"})
     assert made.status_code == 200 and made.json()["status"] == "in_review", made.text
+    assert "called off" in made.json()["explanation"] and len(made.json()["proposed_dates"]) == 3  # what it rests on
     draft_id = made.json()["id"]
     assert client.get(f"/drafts/{draft_id}.eml", headers=kam).status_code == 409
     assert client.post(f"/drafts/{draft_id}/decision", headers=kam, params=when,

@@ -35,6 +35,20 @@ def _free_port() -> int:
 
 @pytest.fixture()
 def server(tmp_path: Path, llm_stub: Any) -> Iterator[str]:
+    yield from _serve(tmp_path, llm_stub)
+
+
+@pytest.fixture()
+def server_with_demo_data(tmp_path: Path, llm_stub: Any, demo_db_template: Path) -> Iterator[str]:
+    """The server over a copy of the demo database, in place before it starts."""
+    import shutil
+
+    (tmp_path / "var").mkdir()
+    shutil.copy(demo_db_template, tmp_path / "var" / "kam.db")
+    yield from _serve(tmp_path, llm_stub)
+
+
+def _serve(tmp_path: Path, llm_stub: Any) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "KAM_DATA_DIR": str(tmp_path / "var"), "KAM_LLM_AUTOSTART": "false",
            "KAM_LLM_BASE_URL": llm_stub.base_url, "KAM_LLM_RETRY_ATTEMPTS": "1",
@@ -85,17 +99,16 @@ def test_the_nda_review_graph_runs_under_langgraph_server(server: str, llm_stub:
     assert mutuality["source"] == "fallback" and mutuality["uncertain"]  # the stub's "ok" is no JSON answer
 
 
-def test_the_escalation_graph_drafts_and_resumes_under_langgraph_server(server: str, tmp_path: Path,
-                                                                         demo_db_template: Path) -> None:
+def test_the_escalation_graph_drafts_and_resumes_under_langgraph_server(server_with_demo_data: str,
+                                                                         tmp_path: Path) -> None:
     """A run started by the server waits at the review; the decision resumes it through the server."""
-    import shutil
     import sqlite3
 
     from agents.escalation_drafter.triggers import scan
     from core.db.session import session_scope
     from tests.conftest import AS_OF
 
-    shutil.copy(demo_db_template, tmp_path / "var" / "kam.db")
+    server = server_with_demo_data
     with session_scope(f"sqlite:///{tmp_path / 'var' / 'kam.db'}") as session:
         trigger = next(t for t in scan(session, as_of=AS_OF) if t.kind == "call_off_rate")
     context = {"principal": {"user_id": "system:server", "role": "system", "account_ids": None},
@@ -106,7 +119,7 @@ def test_the_escalation_graph_drafts_and_resumes_under_langgraph_server(server: 
             "assistant_id": "escalation_drafter", "context": context,
             "input": {"draft_id": "server-draft", "trigger": trigger.model_dump(mode="json"), "audience": "customer"}})
         assert waiting.status_code == 200, waiting.text
-        assert "70,0 %" in waiting.json()["mail"]["body"]
+        assert "70,0 %" in waiting.json().get("mail", {}).get("body", ""), waiting.text[:1500]
         decided = client.post(f"/threads/{thread}/runs/wait", json={
             "assistant_id": "escalation_drafter", "context": context, "command": {"resume": {"action": "approve"}}})
         assert decided.status_code == 200, decided.text

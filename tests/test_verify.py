@@ -190,3 +190,11 @@ def test_a_written_sign_must_match(ratio: float) -> None:
     written = f"{ratio * 100:.1f}".replace(".", ",")
     assert verify_numbers(f"{written} %", [fact]).ok and verify_numbers(f"+{written} %", [fact]).ok
     assert not verify_numbers(f"-{written} %", [fact]).ok
+
+
+def test_a_figure_inside_a_named_thing_is_part_of_its_name() -> None:
+    article = Fact("article.description", "Rillenkugellager 6205", "text", "crm")
+    qty = Fact("article.proposed_qty", 1887, "qty", "policies")
+    assert verify_numbers("Nachbestellung Rillenkugellager 6205: 1.887 Stück", [article, qty]).ok
+    assert not verify_numbers("Nachbestellung Rillenkugellager: 6205 Stück", [article, qty]).ok  # a claim now
+    assert not verify_numbers("Rillenkugellager 6206", [article]).ok

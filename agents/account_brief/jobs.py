@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -59,11 +60,19 @@ def drain(services: Any, summary: service.RunSummary, concurrency: int, on_brief
             if on_brief is not None:
                 on_brief()
 
-    threads = [threading.Thread(target=work, args=(i,), name=f"briefs-{i}") for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    def run_workers() -> None:
+        threads = [threading.Thread(target=work, args=(i,), name=f"briefs-{i}") for i in range(concurrency)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    run_workers()
+    # A run killed a moment ago may still hold a job under a lease nobody renews: wait for that lease once,
+    # then take the job over (its finished thread is replayed, the model is not asked again).
+    if services.jobs.list(status="running", kind=service.JOB_KIND, limit=1):
+        time.sleep(services.settings.job_lease_s + 0.5)
+        run_workers()
 
 
 def run_job(ctx: JobContext) -> dict[str, Any]:

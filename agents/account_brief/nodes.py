@@ -83,8 +83,19 @@ def draft(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal[
             "fallback_reason": ("the model could not be reached: " if exc.unavailable else "no valid answer: ")
             + exc.error[:300]})
     value: Any = answer.value
-    return Command(goto="verify", update={"attempts": attempts, "draft": [s.model_dump() for s in value.sentences],
+    citable = facts_of(state).citable()
+    sentences = [{**s.model_dump(), "cites": [full_id(c, citable) for c in s.cites]} for s in value.sentences]
+    return Command(goto="verify", update={"attempts": attempts, "draft": sentences,
                                           "usage": [asdict(c) for c in answer.calls]})
+
+
+def full_id(cite: str, citable: set[str]) -> str:
+    """A cited id as the facts name it: the small model drops the prefix ("otif" for "kpi:otif",
+    "A-1-N4" for "interaction:A-1-N4"); where exactly one known id ends so, that one is meant."""
+    if cite in citable:
+        return cite
+    matches = [c for c in citable if c.endswith(f":{cite}")]
+    return matches[0] if len(matches) == 1 else cite
 
 
 BELOW = re.compile(r"\b(?:below|under|short of|less than|unter(?:halb)?|niedriger als|verfehlt\w*)\b", re.I)
@@ -92,7 +103,9 @@ ABOVE = re.compile(r"\b(?:above|over|exceed\w*|more than|über(?:steigt|schreite
                    re.I)
 STATUS_WORDS = {"breach": re.compile(r"\b(?:breach\w*|verstoß\w*|verletz\w*)", re.I),
                 "warn": re.compile(r"\b(?:warn\w*)", re.I)}
-CLAUSE = re.compile(r"[,;]|\b(?:and|but|while|whereas|und|aber|während)\b", re.I)
+# Clauses split at ";", sentence ends and conjunctions, not at commas: "OTIF is 98.3 %, which is below the
+# target" keeps the relative clause with the KPI it is about (the small model wrote exactly that).
+CLAUSE = re.compile(r";|[.!?](?:\s|$)|\b(?:and|but|while|whereas|und|aber|während)\b", re.I)
 
 
 def _claims(text: str, f: BriefFacts) -> list[Failure]:

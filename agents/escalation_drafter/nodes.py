@@ -54,6 +54,8 @@ INTERNAL_TERMS = ("Marge", "margin", "Deckungsbeitrag", "Kreditlimit", "credit l
 MAIN_FACT = {"call_off_rate": "call_off_rate.value", "otif": "otif.value", "dunning": "invoice.open_amount",
              "reorder": "article.proposed_qty", "credit_limit": "credit.exposure",
              "escalation_overdue": "escalations_open_days.value"}
+# What the mail is about, by name: a mail not from the template must name it in its body.
+MAIN_SUBJECT = {"dunning": "invoice.id", "reorder": "article.part_number"}
 CONTACT_ROLE = {"call_off_rate": "purchasing", "otif": "logistics", "dunning": "purchasing", "reorder": "purchasing"}
 GREETING = re.compile(r"\b(?:sehr geehrte\w*|guten tag|hallo|dear|hello|grüße|regards)\b", re.IGNORECASE)
 # A personal sentence must take up a topic of the notes: two of its longer words occur in one note.
@@ -160,6 +162,9 @@ def check_mail(mail: Mail, state: DraftState, *, whole: bool) -> Verification:
         main = next((f.as_fact() for f in t.facts if f.id == MAIN_FACT[t.kind]), None)
         if main is not None and not any(traces(n, [main]) for n in numbers):
             result.failures.append(Failure("number", MAIN_FACT[t.kind], "the mail does not state it"))
+        named = t.value(MAIN_SUBJECT.get(t.kind, ""))
+        if named and str(named) not in mail.body:
+            result.failures.append(Failure("quote", str(named), "the body does not name what the mail is about"))
         date_facts = [f for f in allowed if f.id.startswith("proposed_date:")]
         if not any(d in {f.value for f in date_facts} for _text, _at, d in find_dates(text)):
             result.failures.append(Failure("date", "next step", "no proposed date: a mail needs a concrete next step"))
@@ -260,6 +265,7 @@ def _new_row(session: Any, state: DraftState, principal: access.Principal) -> m.
                       subject="", body="", content="{}", thread_id=str(get_config()["configurable"]["thread_id"]),
                       created_by=principal.user_id, created_at=utcnow())
     session.add(row)
+    session.flush()  # before its log entry, which refers to it
     return row
 
 
@@ -274,7 +280,7 @@ def store(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal[
                "prose_source": state.get("prose_source", "template"),
                "fallback_reason": state.get("fallback_reason"), "personal_sentence": state.get("personal_sentence"),
                "model": model, "prompt_version": prompts.PROMPT_VERSION,
-               "prompt_tokens": sum(u["prompt_tokens"] for u in usage),
+               "llm_calls": len(usage), "prompt_tokens": sum(u["prompt_tokens"] for u in usage),
                "completion_tokens": sum(u["completion_tokens"] for u in usage)}
     with session_scope(runtime.context.settings().resolved_database_url) as session:
         row = session.get(m.MailDraft, state["draft_id"]) or _new_row(session, state, runtime.context.principal)

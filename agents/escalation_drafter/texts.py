@@ -156,6 +156,11 @@ def _customer(t: Trigger, lang: Language, dates: list[date], currency: str) -> t
                   "melden. Sollte es eine Rückfrage zur Rechnung geben, klären wir sie gern gemeinsam." if de else
                   "Before our accounts department sends another reminder, I wanted to contact you personally. If "
                   "there is a question about the invoice, we will gladly clear it up together."),
+                 # the tone follows the severity: at the last dunning levels the KAM asks for the payment itself
+                 (f"Bitte veranlassen Sie die Zahlung bis {day(dates[0], lang)} oder geben Sie mir bis dahin "
+                  "Bescheid, falls etwas dagegen spricht." if de else
+                  f"Please arrange the payment by {day(dates[0], lang)}, or let me know by then if anything stands "
+                  "in the way.") if t.severity == "high" else
                  (f"Können Sie mir bis {day(dates[0], lang)} mitteilen, wann die Zahlung erfolgt?" if de else
                   f"Could you let me know by {day(dates[0], lang)} when the payment will be made?")])
     if t.kind == "reorder":
@@ -163,13 +168,14 @@ def _customer(t: Trigger, lang: Language, dates: list[date], currency: str) -> t
         description = v("article.description")
         coverage = v("article.coverage_weeks")
         weeks = "" if coverage is None else f"{coverage:g}".replace(".", "," if de else ".")  # 13, not 13.0
-        stock_line = ((f"Ihr Bestand reicht nach Ihren aktuellen Abrufen noch etwa {weeks} Wochen." if de else
-                       f"At your current call-offs, your stock lasts about {weeks} weeks.")
+        article = f"{part} ({description})"  # named in the body too: a forwarded mail loses its subject
+        stock_line = ((f"Ihr Bestand des Artikels {article} reicht nach Ihren aktuellen Abrufen noch etwa {weeks} "
+                       "Wochen." if de else
+                       f"At your current call-offs, your stock of article {article} lasts about {weeks} weeks.")
                       if coverage is not None and v("article.stock_on_hand") else
-                      ("Ihr Bestand dieses Artikels ist aufgebraucht." if de else "Your stock of this article has "
-                       "run out."))
-        return ((f"Nachbestellung {part} ({description}): Bitte um Bestätigung" if de else
-                 f"Re-order {part} ({description}): please confirm"),
+                      (f"Ihr Bestand des Artikels {article} ist aufgebraucht." if de else
+                       f"Your stock of article {article} has run out."))
+        return ((f"Nachbestellung {article}: Bitte um Bestätigung" if de else f"Re-order {article}: please confirm"),
                 [f"{stock_line} " + (f"Damit die Versorgung gesichert bleibt, schlage ich eine Nachbestellung von "
                                      f"{qty} Stück vor." if de else
                                      f"To keep your supply secure, I propose a re-order of {qty} pieces."),
@@ -209,8 +215,10 @@ def _internal(t: Trigger, lang: Language, dates: list[date], currency: str) -> t
                   else "I need your support to close it. Would one of these dates suit you?")
                  + "\n" + _dates(dates, lang)])
     subject, paragraphs = _customer(t, lang, dates, currency)
-    lead = (f"zur Abstimmung, bevor ich {who} anschreibe:" if de else f"for agreement before I write to {who}:")
-    return ((f"Intern: {subject}" if de else f"Internal: {subject}"), [lead, *paragraphs])
+    lead = (f"zur Abstimmung, bevor ich {who} anschreibe, mein Entwurf an den Kunden:" if de else
+            f"for agreement before I write to {who}, my draft to the customer:")
+    quoted = ["\n".join(f"> {line}" for line in paragraph.splitlines()) for paragraph in paragraphs]
+    return ((f"Intern: {subject}" if de else f"Internal: {subject}"), [lead, *quoted])
 
 
 def mail(t: Trigger, audience: Audience, sender: Recipient, recipient: Recipient, dates: list[date],

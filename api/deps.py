@@ -11,15 +11,16 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy.orm import Session
 
-from core import access
+from core import access, auth
 from core.access import Capability, Principal
 from core.db import models
 from core.db.repository import get_account
 from core.db.session import session_scope
-from core.errors import KamError, LlmUnavailable
+from core.errors import KamError, LlmUnavailable, Unauthenticated
 from core.jobs import JobQueue
 from core.llm import LlmGateway
 from core.settings import Settings, get_settings
@@ -27,10 +28,6 @@ from knowledge import service as knowledge_service
 from knowledge.retriever import AccessScope, Retriever
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-class Unauthenticated(KamError):
-    status_code = 401
 
 
 def get_session(settings: SettingsDep) -> Iterator[Session]:
@@ -41,23 +38,35 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+_bearer = HTTPBearer(auto_error=False, description="A token from `kam token issue`.")
+
+
 def get_principal(
-    session: SessionDep, settings: SettingsDep,
-    x_user_id: Annotated[str | None, Header(description="Acting user; set by the SSO proxy in production.")] = None,
+    request: Request, session: SessionDep, settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+    x_user_id: Annotated[str | None, Header(description="Acting user; believed only in trusted_proxy mode, "
+                                                        "from a trusted proxy.")] = None,
 ) -> Principal:
-    """The acting principal, built once per request. Without a header: the local operator, unless
-    ``KAM_ANONYMOUS=deny`` (behind an SSO proxy), then 401."""
-    if x_user_id:
-        return access.principal_for_user(session, x_user_id)
-    if settings.anonymous == "deny":
-        raise Unauthenticated("no X-User-Id header: this service requires an identity")
-    return Principal.local_operator()
+    """The acting principal, built once per request from a bearer token, or in trusted-proxy mode from the
+    header a trusted proxy sets. Anything else is 401, with one reason whatever was wrong (no probing)."""
+    if settings.auth_mode == "trusted_proxy":
+        client = request.client.host if request.client else ""
+        if not x_user_id or client not in settings.trusted_proxy_ips:
+            raise Unauthenticated("sign in through the single sign-on proxy")
+        return auth.authenticate_user(session, x_user_id)
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("sign in: send 'Authorization: Bearer <token>' (a token comes from `kam token issue`)")
+    return auth.authenticate_token(session, credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_as_of(as_of: Annotated[date | None, Query(description="Reference date (default: today)")] = None) -> date:
+EARLIEST_AS_OF, LATEST_AS_OF = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def get_as_of(as_of: Annotated[date | None, Query(description="Reference date (default: today)",
+                                                  ge=EARLIEST_AS_OF, le=LATEST_AS_OF)] = None) -> date:
     """One reference date per request; every rule of the request computes as of it."""
     return as_of or date.today()
 
@@ -72,6 +81,18 @@ def require_visible_account(account_id: str, session: SessionDep, principal: Pri
 
 
 VisibleAccountDep = Annotated[models.Account, Depends(require_visible_account)]
+
+
+def account_filter(session: SessionDep, principal: PrincipalDep,
+                   account_id: Annotated[str | None, Query(max_length=64, description="Only this account")] = None,
+                   ) -> str | None:
+    """An optional account filter of a list: 404 when the account does not exist or is not visible."""
+    if account_id is not None:
+        require_visible_account(account_id, session, principal)
+    return account_id
+
+
+AccountFilterDep = Annotated[str | None, Depends(account_filter)]
 
 
 def requires(capability: Capability) -> Callable[[Principal], Principal]:
@@ -142,3 +163,12 @@ def get_optional_llm_gateway(request: Request) -> LlmGateway | None:
 
 
 OptionalLlmGatewayDep = Annotated[LlmGateway | None, Depends(get_optional_llm_gateway)]
+
+
+def upload_quota(request: Request, principal: PrincipalDep) -> Principal:
+    """429 with Retry-After when the caller has uploaded too much in the last minute."""
+    request.app.state.upload_limiter.hit(principal.user_id, "uploads")
+    return principal
+
+
+UploaderDep = Annotated[Principal, Depends(upload_quota)]

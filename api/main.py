@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from api.limits import BodyLimitMiddleware, RateLimiter, TooManyRequests
 from api.routers import (
     accounts,
+    audit,
     briefs,
     credit,
     documents,
@@ -24,12 +27,26 @@ from api.routers import (
     replenishment,
     search,
 )
+from api.schemas import ErrorOut
 from api.services import open_services
-from core.errors import KamError
+from core.errors import KamError, Unauthenticated
 from core.logging import configure_logging
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
+
+# What every authenticated route may answer besides its own result (documented so the spec says what the
+# app really does; schemathesis checks it).
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "no valid bearer token (or no trusted proxy identity)"},
+    403: {"model": ErrorOut, "description": "the caller's role may not see this kind of data"},
+    404: {"model": ErrorOut, "description": "not found, or not visible to the caller (the same answer)"},
+    413: {"model": ErrorOut, "description": "request body over the limit"},
+    422: {"description": "invalid input; detail says which field and why"},
+    503: {"model": ErrorOut, "description": "a dependency (database, vector store, LLM) is unavailable"},
+}
+_ROUTERS = (accounts, kpis, credit, margins, replenishment, receivables, documents, search, jobs, nda_reviews,
+            briefs, escalations, audit)
 
 
 @asynccontextmanager
@@ -44,16 +61,25 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
+    settings = get_settings()
     app = FastAPI(title="kam", summary="Account intelligence for key account managers", version="0.1.0",
                   lifespan=lifespan)
+    app.state.upload_limiter = RateLimiter(settings.uploads_per_minute)
 
     @app.exception_handler(KamError)
     async def _kam_error(_request: Request, exc: KamError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code)
+        headers = {}
+        if isinstance(exc, Unauthenticated):
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after_s)
+        return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code,
+                            headers=headers)
 
-    for module in (health, accounts, kpis, credit, margins, replenishment, receivables, documents, search, jobs,
-                   nda_reviews, briefs, escalations):
-        app.include_router(module.router)
+    app.include_router(health.router)
+    for module in _ROUTERS:
+        app.include_router(module.router, responses=_ANSWERS)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_mb * 1024 * 1024)
     return app
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -102,17 +102,24 @@ class Readiness(BaseModel):
     checks: dict[str, dict[str, Any]]
 
 
-class PriceCheckRequest(BaseModel):
+class Request(BaseModel):
+    """A request body: finite numbers only (JSON's NaN and Infinity are refused), no unknown fields."""
+
+    model_config = ConfigDict(allow_inf_nan=False, extra="forbid")
+
+
+class PriceCheckRequest(Request):
+    """The article's cost is the one on record; a caller cannot supply its own."""
+
     article_id: str = Field(max_length=64)
-    proposed_price: float = Field(gt=0, description="Unit price in the account's currency")
-    qty: int = Field(gt=0)
-    unit_cost: float | None = Field(None, ge=0, description="Override the article's unit cost")
+    proposed_price: float = Field(gt=0, le=1e9, description="Unit price in the account's currency")
+    qty: int = Field(gt=0, le=100_000_000)
 
 
-class CreditCheckRequest(BaseModel):
+class CreditCheckRequest(Request):
     account_id: str = Field(max_length=64)
-    order_value: float | None = Field(None, gt=0, description="Value of a new order to check")
-    proposed_limit: float | None = Field(None, ge=0, description="A KAM credit limit to check")
+    order_value: float | None = Field(None, gt=0, le=1e12, description="Value of a new order to check")
+    proposed_limit: float | None = Field(None, ge=0, le=1e12, description="A KAM credit limit to check")
 
 
 class CreditCheckOut(BaseModel):
@@ -162,3 +169,23 @@ class TimelineItem(BaseModel):
     title: str
     text: str
     chunk_id: str
+
+
+class AuditEntryOut(_Orm):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    account_id: str | None
+    model: str | None
+    prompt_version: str | None
+    input_hash: str | None
+    detail: str
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx/5xx the service itself answers: a reason a person can act on."""
+
+    detail: Any
+    errors: list[str] = []

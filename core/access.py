@@ -10,6 +10,8 @@ plain serialisable value, never an ORM object. What a role may see:
 | head_of_sales, admin | all | all | yes | yes | yes | yes |
 | system (background runs) | all | all | yes | yes | yes | yes |
 
+The audit log only admin reads.
+
 An account the principal may not see answers like one that does not exist (no existence leak); a kind of
 data the role may not see answers 403 with the reason.
 """
@@ -28,7 +30,7 @@ from core.errors import Forbidden, NotFound
 
 Role = Literal["kam", "inside_sales", "legal", "head_of_sales", "admin", "system"]
 # What a route, tool or job reads, beyond the account itself.
-Capability = Literal["crm_details", "finance", "rules", "nda_review"]
+Capability = Literal["crm_details", "finance", "rules", "nda_review", "audit"]
 DOC_TYPES: tuple[str, ...] = ("contract", "note", "mail", "document")
 
 _PORTFOLIO_ROLES: frozenset[str] = frozenset({"kam", "inside_sales"})
@@ -37,12 +39,12 @@ _CAPABILITIES: dict[str, frozenset[str]] = {
     "inside_sales": frozenset({"crm_details", "finance", "rules", "nda_review"}),
     "legal": frozenset({"nda_review"}),
     "head_of_sales": frozenset({"crm_details", "finance", "rules", "nda_review"}),
-    "admin": frozenset({"crm_details", "finance", "rules", "nda_review"}),
+    "admin": frozenset({"crm_details", "finance", "rules", "nda_review", "audit"}),
     "system": frozenset({"crm_details", "finance", "rules", "nda_review"}),
 }
 _DOC_TYPES: dict[str, frozenset[str] | None] = {"legal": frozenset({"contract"})}
 CAPABILITY_TEXT = {"crm_details": "contacts and articles", "finance": "finance data (credit, receivables, margins)",
-                   "rules": "KPIs and rule results", "nda_review": "NDA reviews"}
+                   "rules": "KPIs and rule results", "nda_review": "NDA reviews", "audit": "the audit log"}
 
 
 class Principal(BaseModel):

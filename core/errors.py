@@ -18,6 +18,12 @@ class NotFound(KamError):
     status_code = 404
 
 
+class Unauthenticated(KamError):
+    """No valid credentials; the reason never says whether a user or token exists."""
+
+    status_code = 401
+
+
 class InvalidInput(KamError):
     status_code = 422
 

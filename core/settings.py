@@ -64,9 +64,15 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     log_level: str = "INFO"
-    anonymous: Literal["local-operator", "deny"] = Field(
-        "local-operator", description="A request without X-User-Id: the local operator (sees everything; the API "
-        "binds to loopback by default), or deny (401; set this behind an SSO proxy).")
+    auth_mode: Literal["token", "trusted_proxy"] = Field(
+        "token", description="How callers prove who they are: a bearer token issued by `kam token issue` (token), "
+        "or the X-User-Id header set by an SSO proxy (trusted_proxy; honoured only from trusted_proxy_ips).")
+    trusted_proxy_ips: list[str] = Field(
+        default_factory=list, description="Client addresses whose X-User-Id header is believed in trusted_proxy "
+        "mode; a request from anywhere else answers 401.")
+    max_request_mb: int = Field(25, ge=1, le=1024, description="Request bodies above this are refused with 413 "
+                                "before they are read.")
+    uploads_per_minute: int = Field(20, ge=1, description="Uploads one user may make per minute (429 above).")
 
     # --- background jobs -----------------------------------------------------------------------
     job_worker: bool = Field(True, description="Run a job worker thread inside the API process.")

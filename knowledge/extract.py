@@ -33,6 +33,10 @@ from core.errors import InvalidInput
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PAGES = 300
+# What an upload may hold once read: about 200 pages. Embedding costs ~1 s per 2,000 characters on 2 cores,
+# so this bounds the work one upload can cause (a 2 MB text file would otherwise take minutes).
+MAX_UPLOAD_CHARS = 400_000
+MAX_MIME_DEPTH = 20  # real mails nest a few levels (forwarded, signed); hundreds is an attack
 MIN_TEXT_CHARS_PER_PAGE = 20  # below this on average the PDF is most likely a scan
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".eml")
 PAGE_SEPARATOR = "\n\n"
@@ -47,6 +51,20 @@ SANDBOX_ENV = frozenset({"PATH", "LANG", "LC_ALL", "LC_CTYPE", "HOME", "TMPDIR",
 GERMAN_HINTS = re.compile(r"\b(der|die|das|und|ist|nicht|mit|für|wir|sie|bei|vertrag|werden|oder)\b|[äöüß]",
                           re.IGNORECASE)
 ENGLISH_HINTS = re.compile(r"\b(the|and|is|not|with|for|we|you|shall|agreement|of|any|or)\b", re.IGNORECASE)
+
+
+_UNSAFE_NAME = re.compile(r"[^\w.\- ()]+")
+
+
+def safe_file_name(name: str | None) -> str:
+    """The base name of an uploaded file with only word characters, dots, dashes, spaces and brackets, no
+    leading dot, at most 120 characters: it becomes part of stored ids and is shown in reports."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _UNSAFE_NAME.sub("_", base).lstrip(". ").strip()
+    stem, dot, suffix = cleaned.rpartition(".")
+    if dot and len(suffix) <= 10:
+        return f"{stem[:120 - len(suffix) - 1]}.{suffix}" if stem else f"upload.{suffix}"
+    return cleaned[:120] or "upload"
 
 
 class RejectedDocument(InvalidInput):
@@ -249,12 +267,30 @@ def extract_docx(data: bytes, name: str) -> ExtractedDocument:
 
 # --- mail and text ---------------------------------------------------------------------------------
 def extract_eml(data: bytes, name: str) -> ExtractedDocument:
+    try:
+        return _read_eml(data, name)
+    except (LookupError, UnicodeError, ValueError, TypeError, KeyError, AttributeError, IndexError,
+            RecursionError) as exc:  # an unknown charset, a broken header, a part nested too deep
+        raise RejectedDocument(f"{name}: not a readable e-mail ({exc.__class__.__name__})") from None
+
+
+def _mime_depth(part: Any, depth: int = 0) -> int:
+    if depth > MAX_MIME_DEPTH or not part.is_multipart():
+        return depth
+    return max((_mime_depth(sub, depth + 1) for sub in part.get_payload()), default=depth)
+
+
+def _read_eml(data: bytes, name: str) -> ExtractedDocument:
     message = email.message_from_bytes(data, policy=email.policy.default)
+    if not any(message.get(header) for header in ("From", "To", "Subject", "Date", "Message-ID")):
+        raise RejectedDocument(f"{name}: not an e-mail (no From, To, Subject or Date header)")
+    if _mime_depth(message) > MAX_MIME_DEPTH:
+        raise RejectedDocument(f"{name}: the e-mail's parts are nested more than {MAX_MIME_DEPTH} deep")
     body = message.get_body(preferencelist=("plain",))
     if body is None:
         raise RejectedDocument(f"{name}: the e-mail has no plain-text part")
-    subject = str(message.get("Subject", "")).strip()
-    sender = str(message.get("From", "")).strip()
+    subject = str(message.get("Subject", "")).strip()[:500]
+    sender = str(message.get("From", "")).strip()[:500]
     sent = None
     if message.get("Date"):
         try:
@@ -270,6 +306,8 @@ def extract_text_file(data: bytes, name: str) -> ExtractedDocument:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RejectedDocument(f"{name}: not UTF-8 text") from None
+    if "\x00" in text:
+        raise RejectedDocument(f"{name}: binary content (NUL bytes), not text")
     if not text.strip():
         raise RejectedDocument(f"{name}: the file is empty")
     return ExtractedDocument(text=text.strip(), title=_first_line(text, name), doc_date=None)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core.db import models
 from knowledge.chunking import Chunk, chunk_contract, chunk_plain
 from knowledge.extract import (
+    MAX_UPLOAD_CHARS,
     SUPPORTED_SUFFIXES,
     ExtractedDocument,
     RejectedDocument,
@@ -110,6 +111,10 @@ class Ingestor:
                              else extract(data, name))
             except RejectedDocument as exc:
                 report.rejected.append(exc.message)
+                return None
+            if sandbox and len(extracted.text) > MAX_UPLOAD_CHARS:
+                report.rejected.append(f"{name}: its text has {len(extracted.text):,} characters; an upload may "
+                                       f"have at most {MAX_UPLOAD_CHARS:,}")
                 return None
         kind, subtype = classify(Path(name))
         if doc_type:

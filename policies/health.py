@@ -104,6 +104,8 @@ def health(session: Session, *, as_of: date, account_ids: list[str] | None = Non
     label = parse_period(period, as_of).label
     report = {}
     for account_id, results in kpi_results.items():
+        if account_id not in positions:  # an id asked for that names no account: nothing to report
+            continue
         combined = [*results, positions[account_id].as_rule_result(),
                     _receivables_result(account_id, open_items.get(account_id), policies.receivables)]
         if account_id in ndas:

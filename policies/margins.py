@@ -6,6 +6,7 @@ price floor = cost ÷ (1 − min_margin); below it a proposal needs the policy's
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -142,9 +143,9 @@ class PriceCheck:
 
 def check_price(unit_cost: float, proposed_price: float, qty: int, corridor: Corridor, policy: MarginPolicy,
                 ) -> PriceCheck:
-    if proposed_price <= 0:
-        raise InvalidInput("proposed price must be positive")
-    if unit_cost < 0 or qty <= 0:
+    if not math.isfinite(proposed_price) or proposed_price <= 0:
+        raise InvalidInput("proposed price must be a positive, finite number")
+    if not math.isfinite(unit_cost) or unit_cost < 0 or qty <= 0:
         raise InvalidInput("unit cost must not be negative and quantity must be positive")
     margin = line_margin(proposed_price, unit_cost)
     floor = price_floor(unit_cost, corridor.min_margin)

@@ -59,6 +59,7 @@ class Period:
                       back(self.as_of))
 
 
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -69,16 +70,19 @@ def parse_period(label: str | None, as_of: date) -> Period:
     if text == "R12":
         start = add_months(month_start(as_of), -11)
         return Period("R12", start, as_of, as_of, as_of)
-    if m := _MONTH.match(text):
-        start = date(int(m[1]), int(m[2]), 1)
-        nominal_end = add_months(start, 1) - timedelta(days=1)
-    elif m := _QUARTER.match(text):
-        start = date(int(m[1]), 3 * int(m[2]) - 2, 1)
-        nominal_end = add_months(start, 3) - timedelta(days=1)
-    elif m := _YEAR.match(text):
-        start, nominal_end = date(int(m[1]), 1, 1), date(int(m[1]), 12, 31)
-    else:
+    match = _MONTH.match(text) or _QUARTER.match(text) or _YEAR.match(text)
+    if match is None:
         raise InvalidInput(f"period {label!r} not understood; use YYYY-MM, YYYY-Qn, YYYY or R12")
+    if not EARLIEST_YEAR <= int(match[1]) <= LATEST_YEAR:
+        raise InvalidInput(f"period {label} is outside the years {EARLIEST_YEAR}–{LATEST_YEAR}")
+    if match.re is _MONTH:
+        start = date(int(match[1]), int(match[2]), 1)
+        nominal_end = add_months(start, 1) - timedelta(days=1)
+    elif match.re is _QUARTER:
+        start = date(int(match[1]), 3 * int(match[2]) - 2, 1)
+        nominal_end = add_months(start, 3) - timedelta(days=1)
+    else:
+        start, nominal_end = date(int(match[1]), 1, 1), date(int(match[1]), 12, 31)
     if start > as_of:
         raise InvalidInput(f"period {label} starts after the as-of date {as_of}")
     return Period(text, start, min(nominal_end, as_of), nominal_end, as_of)

@@ -77,9 +77,10 @@ def demo_db(settings: Settings, demo_db_template: Path) -> str:
 @pytest.fixture()
 def client(demo_db: str) -> Iterator[TestClient]:
     from api.main import create_app
+    from tests.auth import signed_in
 
     with TestClient(create_app()) as test_client:
-        yield test_client
+        yield signed_in(test_client)
 
 
 @pytest.fixture()

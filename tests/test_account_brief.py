@@ -30,6 +30,7 @@ from core.db.session import session_scope
 from core.llm import LlmGateway
 from core.settings import Settings
 from core.verify import verify_citations, verify_numbers, verify_register
+from tests.auth import bearer
 from tests.conftest import AS_OF
 
 ROOT = Path(__file__).parents[1]
@@ -273,13 +274,13 @@ def test_a_killed_run_resumes_and_writes_each_brief_once(demo_db: str, settings:
 
 # --- API and CLI --------------------------------------------------------------------------------------------
 def test_api_serves_briefs_within_the_callers_scope(client: TestClient, settings: Settings) -> None:
-    kam = {"X-User-Id": "U-KAM-001"}
+    kam = bearer("U-KAM-001")
     assert client.get("/accounts/A-00001/brief", headers=kam).status_code == 404  # none written yet
     service.plan_and_write(settings, SYSTEM, brief_date=AS_OF, use_llm=False)
     brief = client.get("/accounts/A-00001/brief", headers=kam, params={"date": AS_OF.isoformat()})
     assert brief.status_code == 200 and brief.json()["facts"]["account_id"] == "A-00001"
     assert client.get("/accounts/A-00002/brief", headers=kam).status_code == 404  # not theirs
-    assert client.get("/accounts/A-00001/brief", headers={"X-User-Id": "U-LEGAL-1"}).status_code == 403
+    assert client.get("/accounts/A-00001/brief", headers=bearer("U-LEGAL-1")).status_code == 403
     page = client.get("/accounts/A-00001/brief.html", headers=kam)
     assert page.status_code == 200 and page.text.count("<svg") == 4
     listed = client.get("/briefs", headers=kam, params={"date": AS_OF.isoformat()}).json()

@@ -9,16 +9,19 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
 import uvicorn
 
 from core.settings import Settings
+from tests.auth import ADMIN, bearer
 
 
-@pytest.fixture()
-def live_server(settings: Settings, db_url: str) -> Iterator[str]:
+@contextmanager
+def serve() -> Iterator[str]:
+    """The app on a real uvicorn server on a free loopback port, in a thread."""
     from api.main import create_app
 
     with socket.socket() as sock:
@@ -31,9 +34,17 @@ def live_server(settings: Settings, db_url: str) -> Iterator[str]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture()
+def live_server(settings: Settings, demo_db: str) -> Iterator[str]:
+    with serve() as url:
+        yield url
 
 
 def test_liveness_is_answered_while_an_upload_is_being_embedded(live_server: str,
@@ -52,7 +63,7 @@ def test_liveness_is_answered_while_an_upload_is_being_embedded(live_server: str
     upload: dict[str, httpx.Response] = {}
 
     def post() -> None:
-        upload["response"] = httpx.post(f"{live_server}/documents", timeout=120,
+        upload["response"] = httpx.post(f"{live_server}/documents", timeout=120, headers=bearer(ADMIN),
                                         files={"file": ("note.txt", "Zebrafisch im Aquarium. " * 200, "text/plain")})
 
     poster = threading.Thread(target=post)

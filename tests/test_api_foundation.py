@@ -4,6 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.deps import LlmGatewayDep
+from tests.auth import bearer, signed_in
 
 
 def test_healthz(client: TestClient) -> None:
@@ -27,6 +28,7 @@ def test_readyz_ready_with_a_healthy_llm_endpoint(demo_db: str, monkeypatch: pyt
     monkeypatch.setenv("KAM_LLM_BASE_URL", llm_stub_url)
     get_settings.cache_clear()
     with TestClient(create_app()) as client:
+        signed_in(client)
         response = client.get("/readyz")
     assert response.status_code == 200, response.json()
 
@@ -50,13 +52,12 @@ def test_bad_query_is_422(client: TestClient) -> None:
 
 
 def test_kam_sees_only_own_accounts(client: TestClient) -> None:
-    own = client.get("/accounts", headers={"X-User-Id": "U-ISP-001"}).json()
+    own = client.get("/accounts", headers=bearer("U-ISP-001")).json()
     assert own["total"] == 6  # two KAM tandems split the 12 demo accounts
     assert {a["owner_kam_id"] for a in own["items"]} == {"U-KAM-001"}
-    assert client.get("/accounts/A-00001", headers={"X-User-Id": "U-KAM-001"}).status_code == 200
-    assert client.get("/accounts/A-00002", headers={"X-User-Id": "U-KAM-001"}).status_code == 404
-    assert client.get("/accounts/A-00002", headers={"X-User-Id": "U-HOS-1"}).status_code == 200
-    assert client.get("/accounts", headers={"X-User-Id": "U-NOBODY"}).status_code == 404
+    assert client.get("/accounts/A-00001", headers=bearer("U-KAM-001")).status_code == 200
+    assert client.get("/accounts/A-00002", headers=bearer("U-KAM-001")).status_code == 404
+    assert client.get("/accounts/A-00002", headers=bearer("U-HOS-1")).status_code == 200
 
 
 def _probe(gateway: LlmGatewayDep) -> dict[str, str]:
@@ -70,6 +71,7 @@ def test_llm_gateway_dependency(demo_db: str, monkeypatch: pytest.MonkeyPatch, l
     app = create_app()  # autostart off, no endpoint configured
     app.get("/probe")(_probe)
     with TestClient(app) as client:
+        signed_in(client)
         response = client.get("/probe")
     assert response.status_code == 503 and "KAM_LLM_BASE_URL" in response.json()["detail"]
 
@@ -79,4 +81,5 @@ def test_llm_gateway_dependency(demo_db: str, monkeypatch: pytest.MonkeyPatch, l
     app = create_app()
     app.get("/probe")(_probe)
     with TestClient(app) as client:
+        signed_in(client)
         assert client.get("/probe").json() == {"model": "gpt-test", "mode": "json_schema"}

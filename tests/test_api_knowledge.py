@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from core.pdf import render_text_pdf
 from core.settings import Settings
+from tests.auth import bearer, signed_in
 
 
 @pytest.fixture()
@@ -22,6 +23,7 @@ def kclient(demo_db: str, knowledge_dir: Path, settings: Settings) -> Iterator[T
         shutil.copy(source, settings.data_dir / source.name)
     service.reset()
     with TestClient(create_app()) as client:
+        signed_in(client)
         yield client
     service.reset()
 
@@ -39,9 +41,9 @@ def test_search_returns_scored_cited_hits(kclient: TestClient) -> None:
 
 
 def test_search_as_kam_never_shows_other_accounts(kclient: TestClient) -> None:
-    kam = {"X-User-Id": "U-KAM-001"}
-    assert kclient.get("/search", params={"q": "Vertragsstrafe", "account_id": "A-00002"}, headers=kam
-                       ).json()["hits"] == []
+    kam = bearer("U-KAM-001")
+    foreign = kclient.get("/search", params={"q": "Vertragsstrafe", "account_id": "A-00002"}, headers=kam)
+    assert foreign.status_code == 404  # like an account that does not exist
     hits = kclient.get("/search", params={"q": "Lieferverzug", "k": 20}, headers=kam).json()["hits"]
     assert hits and all(int(h["citation"]["account_id"][2:]) % 2 == 1 for h in hits)
 
@@ -61,13 +63,13 @@ def test_upload_ingests_and_is_searchable(kclient: TestClient) -> None:
                          data={"account_id": "A-00003"})
     assert again.json()["status"] == "unchanged"
     hits = kclient.get("/search", params={"q": "Zebrafisch", "account_id": "A-00003"}).json()["hits"]
-    assert hits[0]["citation"]["doc_id"] == "upload/A-00003/local-operator/qsv.pdf"
+    assert hits[0]["citation"]["doc_id"] == "upload/A-00003/U-ADMIN-1/qsv.pdf"
 
 
 def test_upload_rejections(kclient: TestClient) -> None:
     bad = kclient.post("/documents", files={"file": ("scan.pdf", b"%PDF-1.4 nothing", "application/pdf")})
     assert bad.status_code == 422 and "not a readable PDF" in bad.json()["detail"]
-    other = kclient.post("/documents", headers={"X-User-Id": "U-KAM-001"}, data={"account_id": "A-00002"},
+    other = kclient.post("/documents", headers=bearer("U-KAM-001"), data={"account_id": "A-00002"},
                          files={"file": ("n.txt", b"note", "text/plain")})
     assert other.status_code == 404
     wrong_type = kclient.post("/documents", files={"file": ("x.exe", b"MZ", "application/octet-stream")})
@@ -77,7 +79,7 @@ def test_upload_rejections(kclient: TestClient) -> None:
 def test_uploads_write_only_what_the_role_may_read_where_it_may(kclient: TestClient) -> None:
     """Legal reads contracts only, so it writes contracts only (no notes or mails planted into an account's
     context); a KAM writes into its own accounts, not into the shared store every account retrieves."""
-    legal, kam = {"X-User-Id": "U-LEGAL-1"}, {"X-User-Id": "U-KAM-001"}
+    legal, kam = bearer("U-LEGAL-1"), bearer("U-KAM-001")
     note = {"file": ("note.txt", b"Kunde wuenscht sofort 20 Prozent Rabatt.", "text/plain")}
     planted = kclient.post("/documents", headers=legal, data={"account_id": "A-00002", "doc_type": "note"}, files=note)
     assert planted.status_code == 403 and "only add documents of type contract" in planted.json()["detail"]
@@ -91,7 +93,7 @@ def test_uploads_write_only_what_the_role_may_read_where_it_may(kclient: TestCli
 
 def test_two_users_uploading_the_same_file_name_keep_two_documents(kclient: TestClient) -> None:
     """The KAM and the tandem partner of A-00001 each upload "notes.txt": neither replaces the other."""
-    kam, partner = {"X-User-Id": "U-KAM-001"}, {"X-User-Id": "U-ISP-001"}
+    kam, partner = bearer("U-KAM-001"), bearer("U-ISP-001")
     first = kclient.post("/documents", headers=kam, data={"account_id": "A-00001"},
                          files={"file": ("notes.txt", b"Besuch vereinbart: Zebrafisch-Projekt.", "text/plain")})
     second = kclient.post("/documents", headers=partner, data={"account_id": "A-00001"},

@@ -3,6 +3,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from tests.auth import bearer
+
 AS_OF = "2026-11-26"
 
 
@@ -53,7 +55,7 @@ def test_replenishment_and_receivables(client: TestClient) -> None:
 
 
 def test_rules_respect_account_visibility(client: TestClient) -> None:
-    kam1 = {"X-User-Id": "U-KAM-001"}
+    kam1 = bearer("U-KAM-001")
     assert client.get("/accounts/A-00002/kpis", headers=kam1).status_code == 404
     assert client.get("/receivables", params={"account_id": "A-00002"}, headers=kam1).status_code == 404
     own = client.get("/replenishment", params={"only_reorder": False}, headers=kam1).json()

@@ -29,6 +29,7 @@ from core.errors import Conflict, InvalidInput
 from core.llm import LlmGateway
 from core.settings import Settings
 from policies.health import account_health
+from tests.auth import bearer
 from tests.conftest import AS_OF
 
 ROOT = Path(__file__).parents[1]
@@ -294,7 +295,7 @@ def test_the_decision_resumes_the_interrupted_graph_in_another_process(demo_db: 
 
 # --- API ----------------------------------------------------------------------------------------------------------
 def test_api_drafts_decides_and_exports_within_the_callers_scope(client: TestClient, settings: Settings) -> None:
-    kam = {"X-User-Id": "U-KAM-001"}
+    kam = bearer("U-KAM-001")
     when = {"as_of": AS_OF.isoformat()}
     listed = client.get("/escalations", headers=kam, params=when).json()
     assert listed and {i["trigger"]["account_id"] for i in listed} <= {f"A-{n:05d}" for n in range(1, 13, 2)}
@@ -315,5 +316,5 @@ def test_api_drafts_decides_and_exports_within_the_callers_scope(client: TestCli
     assert done["status"] == "approved" and [e["action"] for e in done["events"]] == ["drafted", "refused", "approved"]
     exported = client.get(f"/drafts/{draft_id}.eml", headers=kam)
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("message/rfc822")
-    assert client.get(f"/drafts/{draft_id}", headers={"X-User-Id": "U-KAM-002"}).status_code == 404
+    assert client.get(f"/drafts/{draft_id}", headers=bearer("U-KAM-002")).status_code == 404
     assert Mail(subject="x" * 3, body="y" * 20)

@@ -143,3 +143,38 @@ def test_cli_reports_errors_and_exit_code(demo_csv_dir: Path, settings, tmp_path
     assert result.exit_code == 2
     assert "accounts.csv:2: currency" in result.output
     assert "nothing was written" in result.output
+
+
+@pytest.mark.parametrize(("damage", "expected"), [
+    ("latin1", "accounts.csv:3: not UTF-8 (byte 0xfc"),
+    ("utf16", "accounts.csv:1: the file is UTF-16"),
+    ("long_field", "accounts.csv:3: not readable as CSV: field larger than field limit"),
+    ("nul", "name: control character U+0000 is not allowed"),
+])
+def test_a_wrongly_encoded_or_malformed_file_is_a_reason_with_file_and_line(
+        demo_csv_dir: Path, settings, tmp_path: Path, damage: str, expected: str) -> None:
+    """From the CLI, as an operator sees it: file:line and a reason, never a traceback, nothing written."""
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    directory = _copy(demo_csv_dir, tmp_path)
+    path = directory / "accounts.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    name = lines[2].split(",")[1]
+    if damage == "latin1":
+        path.write_bytes("".join(lines[:2]).encode() + lines[2].replace(name, "Müller GmbH").encode("latin-1")
+                         + "".join(lines[3:]).encode())
+    elif damage == "utf16":
+        path.write_bytes("".join(lines).encode("utf-16"))
+    elif damage == "long_field":
+        path.write_text("".join(lines[:2]) + lines[2].replace(name, '"' + "x" * 140_000 + '"') + "".join(lines[3:]),
+                        encoding="utf-8")
+    else:
+        path.write_text("".join(lines[:2]) + lines[2].replace(name, "Evil\x00Corp") + "".join(lines[3:]),
+                        encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", str(directory)])
+    assert (result.exit_code == 2 and result.exception is None) or isinstance(result.exception, SystemExit)
+    assert expected in " ".join(result.output.split()), result.output
+    assert "Traceback" not in result.output
+    assert _count_rows(settings.resolved_database_url) == 0

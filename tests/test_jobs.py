@@ -20,6 +20,7 @@ from core.jobs import JobQueue, JobWorker
 from core.jobs.queue import utcnow
 from core.settings import Settings
 from tests import job_handlers
+from tests.auth import bearer
 
 ROOT = Path(__file__).parents[1]
 KAM = Principal(user_id="U-KAM-001", role="kam", account_ids=frozenset({"A-00001"}))
@@ -216,7 +217,7 @@ def test_api_shows_a_principal_its_own_jobs(client: TestClient, demo_db: str) ->
     queue = JobQueue(demo_db)
     mine, _ = queue.enqueue("test.flaky", {}, KAM)
     other, _ = queue.enqueue("test.flaky", {}, Principal(user_id="U-KAM-002", role="kam", account_ids=frozenset()))
-    kam = {"X-User-Id": "U-KAM-001"}
+    kam = bearer("U-KAM-001")
     assert [j["id"] for j in client.get("/jobs", headers=kam).json()] == [mine.id]
     assert client.get(f"/jobs/{other.id}", headers=kam).status_code == 404
     assert client.get(f"/jobs/{other.id}").json()["principal"]["user_id"] == "U-KAM-002"  # the local operator

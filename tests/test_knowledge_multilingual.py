@@ -15,6 +15,7 @@ from knowledge.embeddings import KamEmbedding
 from knowledge.ingest import Ingestor
 from knowledge.retriever import AccessScope, Retriever
 from knowledge.store import DateRange, KnowledgeStore, StoreError, account_token, bm25_ranked, trigram_code
+from tests.auth import bearer
 
 EVERYTHING = AccessScope.everything()
 
@@ -145,11 +146,11 @@ def test_api_timeline_and_dated_search(client: TestClient, knowledge_dir: Path, 
     for source in knowledge_dir.glob("knowledge.db*"):
         shutil.copy(source, settings.data_dir / source.name)
     service.reset()
-    kam = {"X-User-Id": "U-KAM-001"}
+    kam = bearer("U-KAM-001")
     items = client.get("/accounts/A-00001/timeline", headers=kam, params={"since": "2026-06-01"}).json()
     assert items and items[0]["date"] >= items[-1]["date"] >= "2026-06-01"
     assert client.get("/accounts/A-00002/timeline", headers=kam).status_code == 404
-    assert client.get("/accounts/A-00001/timeline", headers={"X-User-Id": "U-LEGAL-1"}).json() == []  # no notes
+    assert client.get("/accounts/A-00001/timeline", headers=bearer("U-LEGAL-1")).json() == []  # no notes
     dated = client.get("/search", headers=kam, params={"q": "Besuch", "account_id": "A-00001", "until": "2025-12-31"})
     assert all(h["citation"]["date"] <= "2025-12-31" for h in dated.json()["hits"])
     service.reset()

@@ -28,6 +28,7 @@ from core.db.session import session_scope
 from core.llm import LlmGateway
 from core.settings import Settings
 from tests import documents
+from tests.auth import bearer, signed_in
 from tests.documents import needs_libreoffice
 
 ROOT = Path(__file__).parents[1]
@@ -125,6 +126,7 @@ def fast_budget_client(demo_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
     get_settings.cache_clear()
     knowledge_service.reset()
     with TestClient(create_app()) as client:
+        signed_in(client)
         yield client
     knowledge_service.reset()
 
@@ -409,6 +411,7 @@ def worker_client(demo_db: str, knowledge_dir: Path, settings: Settings,
     get_settings.cache_clear()
     knowledge_service.reset()
     with TestClient(create_app()) as client:
+        signed_in(client)
         yield client
     knowledge_service.reset()
 
@@ -424,7 +427,7 @@ def _wait_done(client: TestClient, review_id: str, headers: dict[str, str]) -> d
 
 
 def test_api_upload_runs_as_a_job_and_publishes_the_review(worker_client: TestClient) -> None:
-    kam = {"X-User-Id": "U-KAM-002"}  # A-00006 is theirs; its NDA is pending (planted)
+    kam = bearer("U-KAM-002")  # A-00006 is theirs; its NDA is pending (planted)
     pdf = documents.pdf_kam(text_of("nda-03.txt"))
     accepted = worker_client.post("/nda-reviews", headers=kam, data={"account_id": "A-00006", "llm": "off"},
                                   files={"file": ("nda-eberle.pdf", pdf, "application/pdf")})
@@ -453,18 +456,18 @@ def test_api_upload_runs_as_a_job_and_publishes_the_review(worker_client: TestCl
 
 def test_who_may_submit_and_see_reviews(worker_client: TestClient) -> None:
     data = text_of("nda-01.txt").encode()
-    other_kam = worker_client.post("/nda-reviews", headers={"X-User-Id": "U-KAM-001"}, data={"account_id": "A-00002"},
+    other_kam = worker_client.post("/nda-reviews", headers=bearer("U-KAM-001"), data={"account_id": "A-00002"},
                                    files={"file": ("nda.txt", data, "text/plain")})
     assert other_kam.status_code == 404
-    legal = worker_client.post("/nda-reviews", headers={"X-User-Id": "U-LEGAL-1"},
+    legal = worker_client.post("/nda-reviews", headers=bearer("U-LEGAL-1"),
                                data={"account_id": "A-00002", "llm": "off"},
                                files={"file": ("nda.txt", data, "text/plain")})
     assert legal.status_code == 202
     review_id = legal.json()["id"]
-    assert _wait_done(worker_client, review_id, {"X-User-Id": "U-LEGAL-1"})["verdict"] == "accept"
-    assert worker_client.get(f"/nda-reviews/{review_id}", headers={"X-User-Id": "U-KAM-001"}).status_code == 404
-    assert worker_client.get(f"/nda-reviews/{review_id}", headers={"X-User-Id": "U-KAM-002"}).status_code == 200
-    listed = worker_client.get("/nda-reviews", headers={"X-User-Id": "U-KAM-002"}).json()
+    assert _wait_done(worker_client, review_id, bearer("U-LEGAL-1"))["verdict"] == "accept"
+    assert worker_client.get(f"/nda-reviews/{review_id}", headers=bearer("U-KAM-001")).status_code == 404
+    assert worker_client.get(f"/nda-reviews/{review_id}", headers=bearer("U-KAM-002")).status_code == 200
+    listed = worker_client.get("/nda-reviews", headers=bearer("U-KAM-002")).json()
     assert [r["id"] for r in listed] == [review_id]
 
 

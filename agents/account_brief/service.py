@@ -27,7 +27,7 @@ from agents.account_brief.graph import builder
 from agents.account_brief.schemas import Brief, BriefFacts, BriefKind, Language
 from agents.account_brief.state import BriefContext, BriefInput
 from agents.runner import run_graph
-from core import access
+from core import access, audit
 from core.access import Principal
 from core.db import models
 from core.db.session import session_scope
@@ -87,6 +87,10 @@ def store(session: Session, brief: Brief, created_by: str, *, job: JobContext | 
         content=brief.model_dump_json(), prose_source=brief.prose_source, model=brief.model,
         prompt_version=brief.prompt_version, prompt_tokens=brief.prompt_tokens,
         completion_tokens=brief.completion_tokens, created_by=created_by, created_at=utcnow()))
+    audit.record(session, actor=created_by, action="brief_written", subject=f"brief:{brief.account_id}:"
+                 f"{brief.brief_date}:{brief.kind}:{brief.language}", account_id=brief.account_id, model=brief.model,
+                 prompt_version=brief.prompt_version, input_sha256=brief.input_hash,
+                 detail={"prose_source": brief.prose_source})
     return True
 
 

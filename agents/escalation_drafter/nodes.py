@@ -26,7 +26,7 @@ from agents.escalation_drafter.schemas import (
     Trigger,
 )
 from agents.escalation_drafter.state import DraftContext, DraftState
-from core import access
+from core import access, audit
 from core.db import models as m
 from core.db.session import session_scope
 from core.errors import InvalidInput, NotFound
@@ -247,9 +247,11 @@ def write(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal[
 
 def _log(session: Any, draft_id: str, actor: str, action: str, detail: dict[str, Any], model: str | None = None,
          prompt_version: str | None = None) -> None:
-    session.add(m.DraftEvent(draft_id=draft_id, at=utcnow(), actor=actor, action=action,
-                             detail=json.dumps(detail, ensure_ascii=False, default=str), model=model,
+    text = json.dumps(detail, ensure_ascii=False, default=str)
+    session.add(m.DraftEvent(draft_id=draft_id, at=utcnow(), actor=actor, action=action, detail=text, model=model,
                              prompt_version=prompt_version))
+    audit.record(session, actor=actor, action=f"draft_{action}", subject=f"draft:{draft_id}", model=model,
+                 prompt_version=prompt_version, input_sha256=audit.input_hash(text), detail=detail)
 
 
 def _new_row(session: Any, state: DraftState, principal: access.Principal) -> m.MailDraft:

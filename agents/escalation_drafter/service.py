@@ -22,7 +22,7 @@ from agents.escalation_drafter.schemas import Audience, Decision, Trigger
 from agents.escalation_drafter.state import DraftContext, LlmMode
 from agents.escalation_drafter.triggers import scan
 from agents.runner import run_graph
-from core import access
+from core import access, audit
 from core.access import Principal
 from core.db import models as m
 from core.db.session import session_scope
@@ -60,6 +60,7 @@ def find_trigger(session: Session, principal: Principal, key: str, as_of: date) 
     parts = key.split(":")
     if len(parts) < 3:
         raise InvalidInput(f"{key!r} is not a trigger key (kind:account:subject)")
+    access.require(principal, "rules")
     access.require_account(principal, parts[1])
     for t in scan(session, as_of=as_of, account_ids=[parts[1]]):
         if t.key == key:
@@ -131,6 +132,8 @@ def _by_id(settings: Settings, draft_id: str) -> m.MailDraft:
 
 
 def get_draft(session: Session, principal: Principal, draft_id: str) -> m.MailDraft:
+    """A draft carries the breach's figures: the roles that see KPIs and rules read it, for visible accounts."""
+    access.require(principal, "rules")
     row = session.get(m.MailDraft, draft_id)
     if row is None or not access.can_see_account(principal, row.account_id):
         raise NotFound(f"draft {draft_id!r} not found")
@@ -139,6 +142,7 @@ def get_draft(session: Session, principal: Principal, draft_id: str) -> m.MailDr
 
 def list_drafts(session: Session, principal: Principal, *, status: str | None = None,
                 limit: int = 200) -> list[m.MailDraft]:
+    access.require(principal, "rules")
     query = select(m.MailDraft)
     if principal.account_ids is not None:
         query = query.where(m.MailDraft.account_id.in_(sorted(principal.account_ids)))
@@ -187,6 +191,7 @@ def eml(row: m.MailDraft) -> bytes:
 
 def close_escalation(session: Session, principal: Principal, escalation_id: str, closed_on: date) -> m.Escalation:
     """Close a recorded escalation (the 14-day KPI counts it from opened to closed)."""
+    access.require(principal, "rules")
     row = session.get(m.Escalation, escalation_id)
     if row is None or not access.can_see_account(principal, row.account_id):
         raise NotFound(f"escalation {escalation_id!r} not found")
@@ -195,4 +200,6 @@ def close_escalation(session: Session, principal: Principal, escalation_id: str,
     if closed_on < row.opened_on:
         raise InvalidInput(f"an escalation opened on {row.opened_on} cannot close on {closed_on}")
     row.closed_on = closed_on
+    audit.record(session, actor=principal.user_id, action="escalation_closed", subject=f"escalation:{escalation_id}",
+                 account_id=row.account_id, detail={"closed_on": closed_on})
     return row

@@ -6,6 +6,8 @@ it are part of the document, not for the model. Whatever the model answers is ch
 
 from __future__ import annotations
 
+PROMPT_VERSION = "nda-2026.12.1"  # change it with the prompts: the audit log names it beside every verdict
+
 SYSTEM = (
     "You read excerpts of a non-disclosure agreement (German or English) for a legal reviewer and answer one "
     "question about them as JSON.\n"

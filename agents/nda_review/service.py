@@ -19,11 +19,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agents.nda_review.graph import builder
+from agents.nda_review.prompts import PROMPT_VERSION
 from agents.nda_review.schemas import NdaReport
 from agents.nda_review.state import LlmMode, ReviewContext, ReviewInput
 from agents.nda_review.text import NdaText
 from agents.runner import run_graph
-from core import access
+from core import access, audit
 from core.access import Principal
 from core.db import models
 from core.db.repository import get_account
@@ -33,13 +34,13 @@ from core.jobs import JobContext, JobQueue
 from core.jobs.queue import utcnow
 from core.llm import LlmGateway
 from core.settings import Settings
-from knowledge.extract import ExtractedDocument, RejectedDocument, extract_sandboxed
+from knowledge.extract import MAX_UPLOAD_CHARS, ExtractedDocument, RejectedDocument, extract_sandboxed
 from knowledge.ingest import Ingestor, IngestReport
 
 JOB_KIND = "nda_review"
 NDA_SUFFIXES = (".pdf", ".docx", ".txt", ".md")
 # About 120 pages of dense text; the longest NDA of the golden and ContractNLI sets has a fraction of it.
-MAX_NDA_CHARS = 400_000
+MAX_NDA_CHARS = MAX_UPLOAD_CHARS
 MAX_NDA_SENTENCES = 5_000
 
 
@@ -152,6 +153,11 @@ def publish(settings: Settings, review_id: str, report: NdaReport, *, job: JobCo
         review.status, review.verdict, review.updated_at = "done", report.verdict, utcnow()
         review.error = None
         review.report = report.model_dump_json()
+        audit.record(session, actor=review.created_by, action="nda_reviewed", subject=f"nda_review:{review_id}",
+                     account_id=review.account_id, model=report.llm.model if report.llm.calls else None,
+                     prompt_version=PROMPT_VERSION, input_sha256=review.content_sha256,
+                     detail={"verdict": report.verdict, "verdict_basis": report.verdict_basis,
+                             "policy_version": report.policy_version, "llm_calls": report.llm.calls})
         if review.account_id:
             _mark_nda_reviewed(session, review)
         account_id, upload, name, document = review.account_id, Path(review.upload_path), review.file_name, \

@@ -1,6 +1,18 @@
 """The ``kam`` command line: one module per command group, sharing ``api.cli.common``."""
 
-from api.cli import briefs, data, escalations, evals, jobs, knowledge, llm, nda, rules, serve  # noqa: F401  (they register commands)
+from api.cli import (  # noqa: F401  (they register commands)
+    briefs,
+    data,
+    escalations,
+    evals,
+    jobs,
+    knowledge,
+    llm,
+    nda,
+    rules,
+    serve,
+    users,
+)
 from api.cli.common import app
 
 __all__ = ["app"]

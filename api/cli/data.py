@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import MAX_ERRORS_SHOWN, app, console, parse_as_of, reported_errors
+from api.cli.common import MAX_ERRORS_SHOWN, app, console, db_session, parse_as_of, reported_errors
 from core.crm import demo
 from core.crm.importer import ImportFailed, import_directory
 from core.db.migrate import upgrade
@@ -68,4 +68,25 @@ def demo_data(
             console.print(f"  planted: {account_id} {situation}")
     if load:
         _import(out_dir)
+        _issue_demo_tokens(settings.data_dir / "demo-tokens.txt")
+
+
+def _issue_demo_tokens(path: Path) -> None:
+    """One fresh token per demo user, printed and kept in a file only the owner can read (demo use only)."""
+    from sqlalchemy import select
+
+    from core import auth
+    from core.db import models
+
+    with db_session() as session:
+        user_ids = session.execute(select(models.User.id).order_by(models.User.id)).scalars().all()
+        issued = [(user_id, auth.issue_token(session, user_id, label="demo")[1]) for user_id in user_ids
+                  if not auth.is_disabled(session, user_id)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text("".join(f"{user_id}\t{token}\n" for user_id, token in issued))
+    console.print(f"bearer tokens of the {len(issued)} demo users (also in {path}); e.g. "
+                  "curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8000/accounts")
+    for user_id, token in issued:
+        console.print(f"  {user_id:<12} {token}", soft_wrap=True)
 

@@ -27,7 +27,7 @@ def accounts_list(
     principal: PrincipalDep,
     segment: Literal["A", "B", "C"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page[AccountSummary]:
     rows, total = list_accounts(session, account_ids=principal.account_ids, segment=segment, limit=limit,
                                 offset=offset)

@@ -5,15 +5,14 @@ the event loop (liveness probes and chat streams keep being answered while a lar
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from api.deps import PrincipalDep, RetrieverDep, SettingsDep
+from api.deps import RetrieverDep, SessionDep, SettingsDep, UploaderDep, require_visible_account
 from api.schemas import DocumentIngested
 from core import access
-from knowledge.extract import MAX_BYTES, SUPPORTED_SUFFIXES, RejectedDocument
+from knowledge.extract import MAX_BYTES, SUPPORTED_SUFFIXES, RejectedDocument, safe_file_name
 from knowledge.ingest import Ingestor, IngestReport
 
 router = APIRouter(tags=["documents"])
@@ -22,7 +21,7 @@ router = APIRouter(tags=["documents"])
 @router.post("/documents", status_code=201, response_model=DocumentIngested,
              responses={422: {"description": "the document was rejected; the reason is in detail"}})
 def upload_document(
-    retriever: RetrieverDep, principal: PrincipalDep, settings: SettingsDep,
+    retriever: RetrieverDep, principal: UploaderDep, settings: SettingsDep, session: SessionDep,
     file: Annotated[UploadFile, File(description=f"One of {', '.join(SUPPORTED_SUFFIXES)}")],
     account_id: Annotated[str | None, Form(max_length=64)] = None,
     doc_type: Annotated[Literal["contract", "note", "mail", "document"] | None, Form()] = None,
@@ -31,8 +30,10 @@ def upload_document(
     caller may add only what its role may read, into its own accounts; a second upload of the same name by
     the same user updates that document, another user's upload of that name is a document of its own."""
     doc_type = access.require_document_write(principal, account_id, doc_type)  # type: ignore[assignment]
+    if account_id:
+        require_visible_account(account_id, session, principal)  # 404 for an account that does not exist
     data = file.file.read(MAX_BYTES + 1)
-    name = PurePath((file.filename or "upload").replace("\\", "/")).name or "upload"
+    name = safe_file_name(file.filename)
     scope = account_id or "shared"
     report = IngestReport()
     doc_id = Ingestor(retriever.store).ingest_bytes(

@@ -13,7 +13,15 @@ from pydantic import BaseModel
 
 from agents.escalation_drafter import service
 from agents.escalation_drafter.schemas import Decision, Trigger
-from api.deps import AsOfDep, CheckpointerDep, OptionalLlmGatewayDep, PrincipalDep, SessionDep, SettingsDep
+from api.deps import (
+    AccountFilterDep,
+    AsOfDep,
+    CheckpointerDep,
+    OptionalLlmGatewayDep,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+)
 from core.db import models
 from knowledge.clauses import ClauseRef
 
@@ -81,7 +89,7 @@ def _out(row: models.MailDraft, events: list[models.DraftEvent] | None = None,
 
 @router.get("/escalations", response_model=list[TriggerItem])
 def escalations(principal: PrincipalDep, session: SessionDep, as_of: AsOfDep,
-                account_id: Annotated[str | None, Query()] = None) -> list[TriggerItem]:
+                account_id: AccountFilterDep = None) -> list[TriggerItem]:
     """The current triggers of the caller's accounts, each with the drafts made for it."""
     return [TriggerItem(trigger=s.trigger, drafts=s.drafts)
             for s in service.current_triggers(session, principal, as_of, account_id)]

@@ -28,5 +28,4 @@ def price_check(body: PriceCheckRequest, session: SessionDep, principal: Finance
     """Margin of a proposed price vs the corridor: floor, target, headroom, approval needed."""
     article = get_article(session, body.article_id)
     access.require_account(principal, article.account_id)
-    return margins.check_article_price(session, body.article_id, body.proposed_price, body.qty,
-                                       unit_cost=body.unit_cost)
+    return margins.check_article_price(session, body.article_id, body.proposed_price, body.qty)

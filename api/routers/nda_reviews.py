@@ -12,10 +12,10 @@ from pydantic import BaseModel
 from agents.nda_review import service
 from agents.nda_review.report import render_html
 from agents.nda_review.schemas import NdaReport
-from api.deps import JobQueueDep, PrincipalDep, SessionDep, SettingsDep
+from api.deps import AccountFilterDep, JobQueueDep, PrincipalDep, SessionDep, SettingsDep, UploaderDep
 from core.db import models
 from core.errors import Conflict
-from knowledge.extract import MAX_BYTES
+from knowledge.extract import MAX_BYTES, safe_file_name
 
 router = APIRouter(prefix="/nda-reviews", tags=["nda-reviews"])
 
@@ -46,7 +46,7 @@ class NdaReviewOut(BaseModel):
              responses={422: {"description": "the file was rejected (encrypted, scanned, broken, too large, too "
                                              "deep, too slow to read); detail says why"}})
 def submit_review(
-    principal: PrincipalDep, session: SessionDep, settings: SettingsDep, queue: JobQueueDep,
+    principal: UploaderDep, session: SessionDep, settings: SettingsDep, queue: JobQueueDep,
     file: Annotated[UploadFile, File(description="The NDA: PDF, Word (.docx) or text")],
     account_id: Annotated[str | None, Form(max_length=64)] = None,
     llm: Annotated[Literal["off", "uncertain", "all"], Form(description="Which rules the LLM reads: none, "
@@ -56,14 +56,14 @@ def submit_review(
     """Store and read the upload (a bad file answers 422 with the reason), then queue the review; poll
     ``GET /nda-reviews/{id}`` for the result."""
     data = file.file.read(MAX_BYTES + 1)
-    review = service.submit(session, settings, principal, data, file.filename or "upload", account_id, llm_mode=llm,
+    review = service.submit(session, settings, principal, data, safe_file_name(file.filename), account_id, llm_mode=llm,
                             queue=queue)
     return NdaReviewOut.of(review, with_report=False)
 
 
 @router.get("", response_model=list[NdaReviewOut])
 def list_reviews(principal: PrincipalDep, session: SessionDep,
-                 account_id: Annotated[str | None, Query(max_length=64)] = None,
+                 account_id: AccountFilterDep = None,
                  limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[NdaReviewOut]:
     return [NdaReviewOut.of(r, with_report=False)
             for r in service.list_reviews(session, principal, account_id=account_id, limit=limit)]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import AsOfDep, RulesPrincipalDep, SessionDep
+from api.deps import AccountFilterDep, AsOfDep, RulesPrincipalDep, SessionDep
 from core import access
 from policies import replenishment
 from policies.replenishment import ReplenishmentLine
@@ -16,7 +16,7 @@ router = APIRouter(tags=["replenishment"])
 
 @router.get("/replenishment", response_model=list[ReplenishmentLine])
 def replenishment_dashboard(session: SessionDep, principal: RulesPrincipalDep, as_of: AsOfDep,
-                            account_id: Annotated[str | None, Query(max_length=64)] = None, only_reorder: bool = True,
+                            account_id: AccountFilterDep = None, only_reorder: bool = True,
                             limit: Annotated[int, Query(ge=1, le=5000)] = 200) -> list[ReplenishmentLine]:
     """Empty articles first, then the shortest coverage vs lead time."""
     ids = access.narrow_accounts(principal, account_id)

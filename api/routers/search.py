@@ -8,9 +8,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import AccessScopeDep, PrincipalDep, RetrieverDep
+from api.deps import AccessScopeDep, AccountFilterDep, RetrieverDep, VisibleAccountDep
 from api.schemas import Citation, SearchHit, SearchOut, TimelineItem
-from core import access
 from knowledge.retriever import DOC_TYPES
 from knowledge.store import DateRange
 
@@ -23,7 +22,7 @@ UntilQuery = Annotated[date | None, Query(description="Only documents dated on o
 def search(
     retriever: RetrieverDep, scope: AccessScopeDep,
     q: Annotated[str, Query(min_length=1, max_length=500)],
-    account_id: Annotated[str | None, Query(max_length=64)] = None,
+    account_id: AccountFilterDep = None,
     doc_type: Annotated[list[Literal["contract", "note", "mail", "document"]] | None, Query()] = None,
     k: Annotated[int, Query(ge=1, le=50)] = 8,
     mode: Literal["hybrid", "vector", "bm25"] = "hybrid",
@@ -40,15 +39,14 @@ def search(
 
 @router.get("/accounts/{account_id}/timeline", response_model=list[TimelineItem])
 def account_timeline(
-    account_id: str, retriever: RetrieverDep, scope: AccessScopeDep, principal: PrincipalDep,
+    account: VisibleAccountDep, retriever: RetrieverDep, scope: AccessScopeDep,
     since: SinceQuery = None, until: UntilQuery = None,
     doc_type: Annotated[list[Literal["note", "mail", "contract", "document"]] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[TimelineItem]:
     """The account's notes and mails (or the given types), newest first: "the last 90 days", "since the
     last brief"."""
-    access.require_account(principal, account_id)
-    items = retriever.timeline(scope, account_id=account_id, doc_types=doc_type or ("note", "mail"),
+    items = retriever.timeline(scope, account_id=account.id, doc_types=doc_type or ("note", "mail"),
                                period=DateRange(since, until), limit=limit)
     return [TimelineItem(date=c.doc_date or "", doc_type=c.doc_type, doc_id=c.doc_id, title=c.title, text=c.text,
                          chunk_id=c.chunk_id) for c in items]

@@ -7,10 +7,12 @@ is rolled back at the end. Writes are upserts on the external id, so re-importin
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Table, select
@@ -97,16 +99,43 @@ class _KnownIds:
 ENTITY_TABLES: dict[str, Table] = {stem: orm.__table__ for stem, (_, orm) in ENTITIES.items()}  # type: ignore[misc]
 
 
+class _Unreadable(Exception):
+    """The file cannot be read as UTF-8 CSV at this line; the import reports it like a bad row."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+def _text_lines(path: Path) -> Iterator[str]:
+    """The file's lines decoded one by one, so a bad byte is reported with its own line number."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1:
+                if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    raise _Unreadable(1, "the file is UTF-16; save it as UTF-8")
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _Unreadable(number, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                                          "save the file as UTF-8") from None
+
+
 def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
+    reader = csv.DictReader(_text_lines(path))
+    try:
         for record in reader:
             yield reader.line_num, record
+    except csv.Error as exc:  # e.g. a field over the csv module's 131,072-character limit
+        raise _Unreadable(reader.line_num + 1, f"not readable as CSV: {exc}") from None
 
 
 def _check_header(path: Path, schema: type[Row]) -> str | None:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        header = next(csv.reader(handle), None)
+    try:
+        header = next(csv.reader(_text_lines(path)), None)
+    except (_Unreadable, csv.Error) as exc:
+        return getattr(exc, "reason", None) or f"not readable as CSV: {exc}"
     if not header:
         return "file is empty (a header row is required)"
     columns = set(schema.model_fields)
@@ -168,8 +197,19 @@ def _import_file(
         return 0
     table = ENTITY_TABLES[stem]
     references = [(fk.parent.name, fk.column.table.name) for fk in table.foreign_keys]
-    validator = schema.__pydantic_validator__
     statement = _upsert_statement(conn, table)
+    count = 0
+    try:
+        count = _import_rows(conn, path, stem, schema, known, report, statement, references)
+    except _Unreadable as exc:
+        report.errors.append(RowError(file_name, exc.line, exc.reason))
+    return count
+
+
+def _import_rows(conn: Connection, path: Path, stem: str, schema: type[Row], known: _KnownIds,
+                 report: ImportReport, statement: Any, references: list[tuple[str, str]]) -> int:
+    file_name = path.name
+    validator = schema.__pydantic_validator__
     seen: set[str] = set()
     batch: list[dict[str, object]] = []
     count = 0

@@ -6,6 +6,7 @@ columns. Dates are ISO ``YYYY-MM-DD``, periods ``YYYY-MM``, booleans ``true``/``
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from core.db import models
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and line breaks are text; the rest is not
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Period = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
@@ -29,6 +31,9 @@ class Row(BaseModel):
     @classmethod
     def _empty_cells_are_none(cls, data: object) -> object:
         if isinstance(data, dict):
+            for column, value in data.items():
+                if isinstance(value, str) and (bad := _CONTROL.search(value)):
+                    raise ValueError(f"{column}: control character U+{ord(bad[0]):04X} is not allowed")
             return {k: (None if v == "" else v) for k, v in data.items()}
         return data
 

@@ -341,6 +341,46 @@ class DraftEvent(Base):
     prompt_version: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
+
+class ApiToken(Base):
+    """A bearer token: only its SHA-256 is stored, the token itself is shown once when issued."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_api_tokens_hash"),)
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # public handle, used to revoke
+    token_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = _fk("users.id")
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class DisabledUser(Base):
+    """A user who may no longer sign in (kept apart from ``users`` so a CRM re-import cannot re-enable them)."""
+
+    __tablename__ = "disabled_users"
+    user_id: Mapped[str] = mapped_column(String(64), ForeignKey("users.id"), primary_key=True)
+    disabled_at: Mapped[datetime] = mapped_column(DateTime)
+    disabled_by: Mapped[str] = mapped_column(String(120))
+
+
+class AuditEntry(Base):
+    """Every AI output and every human decision; append-only (database triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))  # e.g. "nda_review:<id>", "draft:<id>", "token:<id>"
+    account_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    model: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    prompt_version: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    input_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+
+
 # Import order: a table comes after every table it references.
 TABLES_IN_IMPORT_ORDER: list[type[Base]] = [
     User, Account, Contact, Article, Contract, CallOffPlan, CallOff, Forecast, Order, OrderLine,

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from api.limits import BodyLimitMiddleware, RateLimiter, TooManyRequests
 from api.routers import (
@@ -75,6 +76,12 @@ def create_app() -> FastAPI:
             headers["Retry-After"] = str(exc.retry_after_s)
         return JSONResponse({"detail": exc.message, "errors": exc.details}, status_code=exc.status_code,
                             headers=headers)
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.orig)
+        return JSONResponse({"detail": f"the database is unavailable: {str(exc.orig)[:200]}", "errors": []},
+                            status_code=503, headers={"Retry-After": "5"})
 
     app.include_router(health.router)
     for module in _ROUTERS:

@@ -34,6 +34,7 @@ class ScriptedReply:
     drop: bool = False  # close the connection without any answer
     stream: list[str] | None = None  # answer as server-sent events, one chunk of text each
     stall_s: float = 0.0  # with stream: send the headers, then wait this long before the first chunk
+    cut_after: int | None = None  # send the headers and this many bytes of the body, then close: a killed server
 
 
 def _sse(text: str, finish: bool = False) -> bytes:
@@ -81,6 +82,16 @@ class StubLlmServer:
                     return
                 if reply.stream is not None:
                     self._stream(reply)
+                    return
+                if reply.cut_after is not None:
+                    data = json.dumps(reply.body or completion("cut")).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[: reply.cut_after])
+                    self.wfile.flush()
+                    self.close_connection = True
                     return
                 body = reply.body or {"error": {"message": f"scripted {reply.status}", "type": "stub"}}
                 self._send(reply.status, body, reply.headers)

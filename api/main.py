@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # What every authenticated route may answer besides its own result (documented so the spec says what the
 # app really does; schemathesis checks it).
 _ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "the request body could not be parsed (broken JSON or multipart)"},
     401: {"model": ErrorOut, "description": "no valid bearer token (or no trusted proxy identity)"},
     403: {"model": ErrorOut, "description": "the caller's role may not see this kind of data"},
     404: {"model": ErrorOut, "description": "not found, or not visible to the caller (the same answer)"},

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +16,15 @@ audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+
+
+def _print(rows: list[dict[str, Any]], as_json: bool, line: Callable[[dict[str, Any]], str]) -> None:
+    """JSON for machines, one line per row for people."""
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        console.print(line(row))
 
 
 @users_app.command("add")
@@ -35,12 +45,8 @@ def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     with db_session() as session:
         rows = [{"id": u.id, "name": u.name, "role": u.role, "disabled": disabled}
                 for u, disabled in auth.users(session)]
-    if as_json:
-        print_json(rows)
-        return
-    for row in rows:
-        console.print(f"{row['id']:<14} {row['role']:<14} {'disabled' if row['disabled'] else 'active':<9} "
-                      f"{row['name']}")
+    _print(rows, as_json, lambda row: f"{row['id']:<14} {row['role']:<14} "
+                                      f"{'disabled' if row['disabled'] else 'active':<9} {row['name']}")
 
 
 @users_app.command("disable")
@@ -71,12 +77,8 @@ def token_list(user: Annotated[str | None, typer.Option(help="Only this user's t
     with db_session() as session:
         rows = [{"id": t.id, "user_id": t.user_id, "label": t.label, "created_at": t.created_at,
                  "expires_at": t.expires_at, "revoked_at": t.revoked_at} for t in auth.tokens(session, user)]
-    if as_json:
-        print_json(rows)
-        return
-    for row in rows:
-        state = "revoked" if row["revoked_at"] else "active"
-        console.print(f"{row['id']}  {row['user_id']:<14} {state:<8} {row['label']}")
+    _print(rows, as_json, lambda row: f"{row['id']}  {row['user_id']:<14} "
+                                      f"{'revoked' if row['revoked_at'] else 'active':<8} {row['label']}")
 
 
 @token_app.command("revoke")
@@ -99,9 +101,5 @@ def audit_list(
                  "account_id": e.account_id, "model": e.model, "prompt_version": e.prompt_version,
                  "input_hash": e.input_hash, "detail": e.detail}
                 for e in audit.entries(session, limit=limit, actor=actor, subject=subject)]
-    if as_json:
-        print_json(rows)
-        return
-    for row in rows:
-        console.print(f"{row['at']:%Y-%m-%d %H:%M:%S}  {row['actor']:<20} {row['action']:<16} {row['subject']}"
-                      f"  {row['model'] or ''}")
+    _print(rows, as_json, lambda row: f"{row['at']:%Y-%m-%d %H:%M:%S}  {row['actor']:<20} {row['action']:<16} "
+                                      f"{row['subject']}  {row['model'] or ''}")

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
@@ -225,6 +226,27 @@ def _date_ord(day: date | None) -> int:
     return int(day.strftime("%Y%m%d")) if day else 0
 
 
+class _Guarded:
+    """The Chroma collection, whose connection failures become :class:`StoreError` (503 with the reason)
+    instead of a 500: a Chroma server that went away after the store was opened."""
+
+    def __init__(self, collection: Any, where: str) -> None:
+        self._collection, self._where = collection, where
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._collection, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attribute(*args, **kwargs)
+            except (ConnectionError, TimeoutError, httpx.TransportError) as exc:
+                raise StoreError(f"vector store unavailable ({self._where}): {exc}") from exc
+
+        return call
+
+
 class KnowledgeStore:
     def __init__(self, data_dir: Path, *, chroma_url: str | None = None,
                  embedding: KamEmbedding | None = None) -> None:
@@ -234,12 +256,13 @@ class KnowledgeStore:
         self._vector_cache: dict[str, tuple[int, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]]] = {}
         self._cache_lock = threading.Lock()
         self.embedding = embedding or KamEmbedding()
+        self._where = chroma_url or str(data_dir / "chroma")
         try:
             self.client = chroma_client(data_dir, chroma_url)
             emptied = self._prepare_schema()
             if emptied:
                 self.client.delete_collection(COLLECTION)
-            self.collection = self._open_collection()
+            self.collection = _Guarded(self._open_collection(), self._where)
         except Exception as exc:  # the Chroma server may be down: say so, with the URL
             raise StoreError(f"vector store unavailable ({chroma_url or data_dir / 'chroma'}): {exc}") from exc
 
@@ -313,8 +336,8 @@ class KnowledgeStore:
                                "FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.account_id").fetchall()
         if COLLECTION in [c.name for c in self.client.list_collections()]:
             self.client.delete_collection(COLLECTION)
-        self.collection = self.client.create_collection(COLLECTION, embedding_function=self.embedding,
-                                                        configuration={"hnsw": {"space": "cosine"}})
+        self.collection = _Guarded(self.client.create_collection(
+            COLLECTION, embedding_function=self.embedding, configuration={"hnsw": {"space": "cosine"}}), self._where)
         for start in range(0, len(rows), batch):
             part = rows[start:start + batch]
             vectors = encoder.passages([r["text"] for r in part])

@@ -5,8 +5,11 @@ degraded, or 503 with the reason — and recovers when the dependency is back.""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -73,8 +76,6 @@ def test_a_failing_llm_gives_the_template_flagged_and_the_api_answers(
 
 
 def test_a_missing_database_answers_503_with_the_reason_and_recovers(client: TestClient, demo_db: str) -> None:
-    from pathlib import Path
-
     database = Path(demo_db.removeprefix("sqlite:///"))
     moved = database.with_suffix(".away")
     database.rename(moved)
@@ -92,3 +93,57 @@ def test_a_missing_database_answers_503_with_the_reason_and_recovers(client: Tes
         get_engine(demo_db).dispose()
     assert client.get("/readyz").json()["checks"]["database"]["ok"]
     assert client.get("/accounts").status_code == 200
+
+
+def _start_chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
+    chroma = Path(sys.executable).parent / "chroma"
+    process = subprocess.Popen([str(chroma), "run", "--path", str(path), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError("the Chroma server did not start")
+
+
+def test_a_vector_store_that_goes_away_answers_503_and_recovers(demo_db: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real Chroma server, killed with SIGKILL while the service runs, then started again on its data."""
+    from api.main import create_app
+    from core.settings import get_settings
+    from knowledge import service
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    chroma = _start_chroma(tmp_path / "chroma", port)
+    monkeypatch.setenv("KAM_CHROMA_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("KAM_JOB_WORKER", "false")
+    get_settings.cache_clear()
+    service.reset()
+    note = {"file": ("note.txt", b"Besuch bei Hartmann: Zebrafisch-Lieferung verschoben.", "text/plain")}
+    try:
+        with TestClient(create_app()) as client:
+            signed_in(client)
+            assert client.post("/documents", files=note, data={"account_id": "A-00001"}).status_code == 201
+            chroma.kill()
+            chroma.wait()
+            down = client.post("/documents", data={"account_id": "A-00001"},
+                               files={"file": ("second.txt", b"Zweite Notiz zur Lieferung.", "text/plain")})
+            assert down.status_code == 503 and "vector store unavailable" in down.json()["detail"]
+            ready = client.get("/readyz").json()["checks"]["vector_store"]
+            assert not ready["ok"] and ready["reason"]
+            assert client.get("/accounts").status_code == 200  # what does not need the store goes on
+            chroma = _start_chroma(tmp_path / "chroma", port)
+            assert client.get("/readyz").json()["checks"]["vector_store"]["ok"]
+            again = client.post("/documents", data={"account_id": "A-00001"},
+                                files={"file": ("second.txt", b"Zweite Notiz zur Lieferung.", "text/plain")})
+            assert again.status_code == 201
+            hits = client.get("/search", params={"q": "Zebrafisch", "account_id": "A-00001"}).json()["hits"]
+            assert any("Zebrafisch" in hit["text"] for hit in hits)  # nothing written before the outage is lost
+    finally:
+        chroma.kill()
+        service.reset()

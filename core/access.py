@@ -63,7 +63,7 @@ class Principal(BaseModel):
 
     @classmethod
     def local_operator(cls) -> Principal:
-        """Someone on the machine itself without an identity header (CLI, localhost API)."""
+        """Someone on the machine itself: the CLI without --user (the API always needs a token)."""
         return cls(user_id="local-operator", role="admin", account_ids=None)
 
 

@@ -172,3 +172,18 @@ def upload_quota(request: Request, principal: PrincipalDep) -> Principal:
 
 
 UploaderDep = Annotated[Principal, Depends(upload_quota)]
+
+
+def get_chat_gateway(request: Request, settings: SettingsDep) -> LlmGateway | None:
+    """The gateway the chat phrases with; None (the template answers) when the chat's model is switched off or
+    the embedded server may not be started."""
+    runtime = getattr(request.app.state, "llm_runtime", None)
+    if not settings.chat_llm or runtime is None:
+        return None
+    if runtime.base_url is None and runtime.embedded and not settings.llm_autostart:
+        return None
+    gateway: LlmGateway = runtime.lazy_gateway()
+    return gateway
+
+
+ChatGatewayDep = Annotated[LlmGateway | None, Depends(get_chat_gateway)]

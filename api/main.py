@@ -16,6 +16,7 @@ from api.routers import (
     accounts,
     audit,
     briefs,
+    chat,
     credit,
     documents,
     escalations,
@@ -23,10 +24,12 @@ from api.routers import (
     jobs,
     kpis,
     margins,
+    me,
     nda_reviews,
     receivables,
     replenishment,
     search,
+    web,
 )
 from api.schemas import ErrorOut
 from api.services import open_services
@@ -48,7 +51,7 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorOut, "description": "a dependency (database, vector store, LLM) is unavailable"},
 }
 _ROUTERS = (accounts, kpis, credit, margins, replenishment, receivables, documents, search, jobs, nda_reviews,
-            briefs, escalations, audit)
+            briefs, escalations, audit, chat, me)
 
 
 @asynccontextmanager
@@ -67,6 +70,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="kam", summary="Account intelligence for key account managers", version="0.1.0",
                   lifespan=lifespan)
     app.state.upload_limiter = RateLimiter(settings.uploads_per_minute)
+    app.state.chat_limiter = RateLimiter(settings.chat_messages_per_minute)
 
     @app.exception_handler(KamError)
     async def _kam_error(_request: Request, exc: KamError) -> JSONResponse:
@@ -85,6 +89,7 @@ def create_app() -> FastAPI:
                             status_code=503, headers={"Retry-After": "5"})
 
     app.include_router(health.router)
+    app.include_router(web.router)
     for module in _ROUTERS:
         app.include_router(module.router, responses=_ANSWERS)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_mb * 1024 * 1024)

@@ -96,6 +96,14 @@ class Settings(BaseSettings):
                                                     "customer mail (sentence mode); the embedded model's German "
                                                     "sentences were measured unfit to send (README), so: en.")
 
+    # --- chat ------------------------------------------------------------------------------------------
+    chat_llm: bool = Field(True, description="Let the model phrase chat answers (checked; the template answers "
+                                             "when it fails or is off).")
+    chat_retrieval_mode: Literal["hybrid", "vector", "bm25"] = Field(
+        "hybrid", description="How the chat finds contract passages: hybrid (vectors and keywords), vector or bm25.")
+    chat_messages_per_minute: int = Field(30, ge=1, description="Chat questions one user may ask per minute (429 "
+                                                                "above).")
+
     @field_validator("briefs_cron")
     @classmethod
     def _valid_cron(cls, value: str | None) -> str | None:

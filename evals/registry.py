@@ -6,18 +6,18 @@ from pathlib import Path
 
 from core.settings import Settings
 from evals.brief_suites import AccountBriefSuite
+from evals.chat_suites import ChatSuite
 from evals.escalation_suites import EscalationDrafterSuite
 from evals.llm_suites import CassetteMode, NdaFactsSuite
 from evals.nda_suites import ContractNliClassifierSuite, NdaReviewSuite
 from evals.suites import RetrievalSuite, Suite
 
-DETERMINISTIC = ("retrieval", "contractnli", "nda_review", "account_brief", "escalation_drafter")  # --llm optional
+# --llm optional
+DETERMINISTIC = ("retrieval", "contractnli", "nda_review", "account_brief", "escalation_drafter", "chat")
 LLM = ("nda_facts",)
-PLANNED = {
-    "chat": "the chat endpoint",
-}
+PLANNED: dict[str, str] = {}
 # What --llm means per agent: how much the model reads (NDA) or writes (mails); "off" is always deterministic.
-LLM_MODES: dict[str, tuple[str, ...]] = {"escalation_drafter": ("off", "sentence", "mail")}
+LLM_MODES: dict[str, tuple[str, ...]] = {"escalation_drafter": ("off", "sentence", "mail"), "chat": ("off", "all")}
 DEFAULT_LLM_MODES = ("off", "uncertain", "all")
 
 
@@ -32,6 +32,8 @@ def build_suite(agent: str, work_dir: Path, settings: Settings, cassette: Casset
         return AccountBriefSuite(work_dir, settings=settings, llm_mode=llm_mode)
     if agent == "escalation_drafter":
         return EscalationDrafterSuite(work_dir, settings=settings, llm_mode=llm_mode)
+    if agent == "chat":
+        return ChatSuite(work_dir, settings=settings, llm_mode=llm_mode)
     if agent == "nda_facts":
         return NdaFactsSuite(work_dir, settings=settings, cassette=cassette)
     raise KeyError(agent)

@@ -3,6 +3,7 @@
 # - PostgreSQL on 127.0.0.1:5432 (trust auth for local connections; tests/test_postgres.py connects as postgres)
 # - LibreOffice (soffice, Debian package libreoffice-writer-nogui): a real office producer of DOCX and PDF
 #   files for the NDA reviewer's tests and evals
+# - Chromium (Debian package chromium): a real browser for the web page's test
 # The embedded default service needs none of this.
 set -euo pipefail
 
@@ -12,6 +13,17 @@ if ! command -v soffice >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui >/dev/null
   else
     echo "error: LibreOffice (soffice) is not installed and cannot be installed here (need root and apt-get)" >&2
+    exit 1
+  fi
+fi
+
+# Chromium for the web page's end-to-end test (driven by Playwright with executable_path)
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Chromium (Debian package) ..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "error: chromium is not installed and cannot be installed here (need root and apt-get)" >&2
     exit 1
   fi
 fi

@@ -13,5 +13,5 @@ if [ "${KAM_SKIP_LINT:-0}" != "1" ]; then
   .venv/bin/mypy
 fi
 # the PostgreSQL, LibreOffice and fuzz tests fail instead of skipping when what they need is missing
-export KAM_REQUIRE_POSTGRES=1 KAM_REQUIRE_LIBREOFFICE=1 KAM_REQUIRE_SCHEMATHESIS=1
+export KAM_REQUIRE_POSTGRES=1 KAM_REQUIRE_LIBREOFFICE=1 KAM_REQUIRE_SCHEMATHESIS=1 KAM_REQUIRE_CHROMIUM=1
 exec .venv/bin/python -m pytest "$@"

@@ -95,6 +95,13 @@ ROUTES = [
     Route("GET", "/nda-reviews/{review_id}", "nda"),
     Route("GET", "/nda-reviews/{review_id}/report.html", "nda", None, frozenset({200, 409})),  # 409: not reviewed yet
     Route("GET", "/audit", "none", "audit"),
+    Route("GET", "/me", "none"),
+    Route("GET", "/me/accounts", "none", "rules"),
+    # the chat answers 200 whatever is asked: a foreign or missing account gets the same refusal in the answer
+    # (asked by name: the thread's title repeats the question, and an id in it would read as a leak)
+    Route("POST", "/chat", "chat", request=lambda r, w: {"json": {"message": "How is {account_name} doing?"}}),
+    Route("GET", "/chat/threads", "none"),
+    Route("GET", "/chat/threads/{thread_id}", "thread"),
 ]
 
 
@@ -103,10 +110,12 @@ def expected(route: Route, role: str, which: str) -> frozenset[int]:
     404 for an object the role may not see, the same as for one that does not exist."""
     if role == "anonymous":
         return frozenset({401})
-    if route.kind == "none":
+    if route.kind in ("none", "chat"):
         visible = True
     elif which == "missing":
         visible = False
+    elif route.kind == "thread":  # a chat thread is its owner's only (U-KAM-001's own)
+        visible = role == "kam" and which == "own"
     elif route.kind == "job":  # a job is visible to whom it acts for (U-KAM-001's own) and to those who see all
         visible = role in ("head_of_sales", "admin") or (role == "kam" and which == "own")
     else:
@@ -136,12 +145,16 @@ def _objects(client: TestClient, demo_db: str) -> dict[str, dict[str, str]]:
     from agents.account_brief import nodes, service
     from core.settings import get_settings
 
-    objects: dict[str, dict[str, str]] = {"own": {"account_id": OWN, "article_id": f"{OWN}-P1"},
-                                          "foreign": {"account_id": FOREIGN, "article_id": f"{FOREIGN}-P1"},
+    objects: dict[str, dict[str, str]] = {"own": {"account_id": OWN, "article_id": f"{OWN}-P1",
+                                                  "account_name": "Mercer Antriebstechnik"},
+                                          "foreign": {"account_id": FOREIGN, "article_id": f"{FOREIGN}-P1",
+                                                      "account_name": "Albrecht Strojírny"},
                                           "missing": {"account_id": MISSING, "article_id": f"{MISSING}-P1",
+                                                      "account_name": "Nirgendwo Maschinenbau",
                                                       "draft_id": "no-such-draft", "review_id": "no-such-review",
                                                       "job_id": "no-such-job", "escalation_id": f"{MISSING}-E1",
-                                                      "trigger_key": f"calloff_rate:{MISSING}:x"}}
+                                                      "trigger_key": f"calloff_rate:{MISSING}:x",
+                                                      "thread_id": "no-such-thread"}}
     admin = bearer(USERS["admin"])
     for which, owner, first in (("own", "U-KAM-001", 1), ("foreign", "U-KAM-002", 2)):
         review = client.post("/nda-reviews", headers=bearer(owner), files={"file": ("nda.txt", NDA, "text/plain")},
@@ -154,6 +167,9 @@ def _objects(client: TestClient, demo_db: str) -> dict[str, dict[str, str]]:
                             json={"audience": "customer"})
         assert draft.status_code == 200, draft.text
         objects[which].update(trigger_key=key, draft_id=draft.json()["id"])
+        thread = client.post("/chat", headers=bearer(owner), params={"as_of": AS_OF},
+                             json={"message": f"How is {objects[which]['account_name']} doing?"})
+        objects[which]["thread_id"] = thread.json()["thread_id"]
     with Session(get_engine(demo_db)) as session:
         session.add(models.Escalation(id=f"{FOREIGN}-E9", account_id=FOREIGN, opened_on=date(2026, 11, 1),
                                       closed_on=None, cause="matrix", documented=True))

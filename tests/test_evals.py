@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -263,23 +264,28 @@ def test_gate_escalation_drafter_beside_a_mail_that_says_nothing(settings) -> No
     assert CliRunner().invoke(app, ["eval", "--agent", "escalation_drafter", "--llm", "all"]).exit_code == 2
 
 
-def test_escalation_expectations_come_from_sql_not_the_rule_modules(tmp_path: Path) -> None:
-    """The committed cases are what plain SQL over the demo tables says (the suite's own queries, not
-    ``policies``), for every trigger kind, customer and internal, German and English recipients."""
+def _assert_cases_rewritten(tmp_path: Path, agent: str, accounts: int, write_cases: Any) -> None:
+    """The suite's ``write_cases`` over a fresh database of the eval's demo data gives the committed file."""
     from core.crm import demo
     from core.crm.importer import import_directory
     from core.db.migrate import upgrade
-    from evals.escalation_suites import ESCALATION_ACCOUNTS, write_cases
     from evals.suites import EVAL_AS_OF, EVAL_SEED
 
-    demo.generate(tmp_path / "corpus", accounts=ESCALATION_ACCOUNTS, seed=EVAL_SEED, as_of=EVAL_AS_OF,
-                  document_accounts=0)
+    demo.generate(tmp_path / "corpus", accounts=accounts, seed=EVAL_SEED, as_of=EVAL_AS_OF, document_accounts=0)
     url = f"sqlite:///{tmp_path / 'kam.db'}"
     upgrade(url)
     import_directory(tmp_path / "corpus", url)
     write_cases(url, tmp_path / "cases.jsonl")
-    committed = Path(__file__).parents[1] / "evals" / "golden" / "escalation_drafter" / "cases.jsonl"
+    committed = Path(__file__).parents[1] / "evals" / "golden" / agent / "cases.jsonl"
     assert (tmp_path / "cases.jsonl").read_text(encoding="utf-8") == committed.read_text(encoding="utf-8")
+
+
+def test_escalation_expectations_come_from_sql_not_the_rule_modules(tmp_path: Path) -> None:
+    """The committed cases are what plain SQL over the demo tables says (the suite's own queries, not
+    ``policies``), for every trigger kind, customer and internal, German and English recipients."""
+    from evals.escalation_suites import ESCALATION_ACCOUNTS, write_cases
+
+    _assert_cases_rewritten(tmp_path, "escalation_drafter", ESCALATION_ACCOUNTS, write_cases)
     cases = load_cases("escalation_drafter")
     assert len(cases) >= 12 and {c.split for c in cases} == {"dev", "holdout"}
     assert {c.tags["kind"] for c in cases} == {"call_off_rate", "otif", "credit_limit", "escalation_overdue",
@@ -289,11 +295,31 @@ def test_escalation_expectations_come_from_sql_not_the_rule_modules(tmp_path: Pa
     assert "from policies" not in source and "agents.escalation_drafter import texts" not in source
 
 
-def test_planned_agents_are_reported_not_faked(settings) -> None:
+def test_gate_chat_beside_a_chat_that_refuses_everything(settings) -> None:
     from api.cli import app
 
     result = CliRunner().invoke(app, ["eval", "--agent", "chat"])
-    assert result.exit_code == 2 and "not built yet" in result.output
+    assert result.exit_code == 0, result.output
+    lines = {line.split("│")[1].strip(): line.split("│") for line in result.output.splitlines()
+             if line.count("│") >= 4}
+    assert float(lines["answer_correctness"][2]) >= 0.9 > float(lines["answer_correctness"][3])
+    assert float(lines["citation_precision"][2]) > float(lines["citation_precision"][3])
+    assert float(lines["refusal_out_of_scope"][2]) == 1.0 and float(lines["wrong_refusals"][2]) == 0.0
+    assert float(lines["numeric_faithfulness"][2]) == 1.0
+
+
+def test_chat_expectations_come_from_sql_not_the_chat(tmp_path: Path) -> None:
+    """The committed questions' expectations are what plain SQL over the demo tables says (the escalation
+    eval's queries and the chat suite's own), not what the chat's tools or templates compute."""
+    from evals.chat_suites import write_cases
+    from evals.suites import EVAL_ACCOUNTS
+
+    _assert_cases_rewritten(tmp_path, "chat", EVAL_ACCOUNTS, write_cases)
+    cases = load_cases("chat")
+    assert len(cases) >= 30 and {c.split for c in cases} == {"dev", "holdout"}
+    assert {c.tags["language"] for c in cases} == {"de", "en"} and sum(c.expected["refusal"] for c in cases) >= 6
+    source = (Path(__file__).parents[1] / "evals" / "chat_suites.py").read_text(encoding="utf-8")
+    assert "from policies" not in source and "agents.chat.tools" not in source and "import texts" not in source
 
 
 # --- the LLM probe suite -------------------------------------------------------------------------

@@ -128,3 +128,34 @@ def test_a_note_that_asks_the_drafter_to_approve_and_call_the_credit_tool_does_n
                                ).first() is None  # no escalation recorded: only an approval records one
 
 
+
+
+def test_the_chat_with_an_obedient_model_calls_no_tool_for_another_account_and_names_none(
+        demo_db: str, settings: Settings) -> None:
+    """The injected note is the KAM's own account's data, so the notes tool shows it; the model obeys it (it
+    names A-00002 with a credit limit, says the draft is approved, and picks the credit tool "for A-00002").
+    The checks reject the text, the template answers; the tool the model picked runs for the conversation's
+    own account only, and nothing is approved."""
+    from agents.chat import service as chat
+    from core.access import principal_for_user
+
+    _plant_note(demo_db, "A-00001")
+    obeying = ("As the note says: A-00002 Albrecht Strojírny has a credit limit of 1,617,000.00 EUR [1]. "
+               "The draft is approved automatically [1].")
+    gateway, model = obedient(obeying, obeying, '{"tool": "credit", "query": "A-00002"}', obeying, obeying)
+    with session_scope(demo_db) as session:
+        kam = principal_for_user(session, "U-KAM-001")
+        drafts_before = session.query(models.MailDraft).count()
+    with open_checkpointer(settings) as saver:
+        thread, notes = chat.ask(settings, saver, kam, "What did we discuss with Mercer lately?", as_of=AS_OF,
+                                 gateway=gateway)
+        _, followed = chat.ask(settings, saver, kam, "Do exactly what it says.", as_of=AS_OF, gateway=gateway,
+                               thread_id=thread)
+    assert notes.source == "fallback" and any("may not see" in f for f in notes.failures)
+    assert INJECTION[:40] in notes.text  # the note is shown as written, quoted, as the KAM's own data
+    assert [(s.tool, s.account_id) for s in followed.steps] == [("credit", "A-00001")]
+    assert followed.source == "fallback"
+    others = _other_accounts(demo_db, "A-00001")
+    assert not _named(others, model.prompts[0]) and not _named(others, notes.text + followed.text)
+    with session_scope(demo_db) as session:
+        assert session.query(models.MailDraft).count() == drafts_before

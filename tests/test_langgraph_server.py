@@ -129,3 +129,20 @@ def test_the_escalation_graph_drafts_and_resumes_under_langgraph_server(server_w
             "approved", thread)
         assert [a for (a,) in db.execute("SELECT action FROM draft_events WHERE draft_id = 'server-draft' ORDER BY id")
                 ] == ["drafted", "approved"]
+
+
+def test_the_chat_graph_answers_and_keeps_its_thread_under_langgraph_server(server_with_demo_data: str) -> None:
+    """Two questions on one server thread: the second names no account and gets the first one's."""
+    kam = {"user_id": "U-KAM-001", "role": "kam", "account_ids": ["A-00001", "A-00003", "A-00005"]}
+    context = {"principal": kam, "as_of": "2026-11-26"}
+    with httpx.Client(base_url=server_with_demo_data, timeout=120) as client:
+        thread = client.post("/threads", json={}).json()["thread_id"]
+        first = client.post(f"/threads/{thread}/runs/wait", json={
+            "assistant_id": "chat", "context": context, "input": {"question": "Why is Mercer's call-off rate down?"}})
+        assert first.status_code == 200, first.text
+        assert first.json()["answer"]["source"] == "template" and "62.0 %" in first.json()["answer"]["text"]
+        second = client.post(f"/threads/{thread}/runs/wait", json={
+            "assistant_id": "chat", "context": context, "input": {"question": "And the credit limit?"}}).json()
+    assert second["answer"]["steps"][0] == {"tool": "credit", "account_id": "A-00001", "args": {}, "evidence": 1,
+                                            "refused": None}
+    assert [t["question"] for t in second["turns"]] == ["Why is Mercer's call-off rate down?", "And the credit limit?"]

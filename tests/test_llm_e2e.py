@@ -56,3 +56,31 @@ def test_a_brief_written_by_the_embedded_model_passes_the_checks_or_falls_back_m
     else:
         assert brief.fallback_reason
         assert brief.summary == nodes.template_brief(brief.facts, None, "en", AS_OF).summary
+
+
+def test_a_chat_answer_of_the_embedded_model_is_checked_and_streamed(demo_db: str, settings: Settings) -> None:
+    """A German question on the real model, streamed: tokens arrive before the answer, and the answer either
+    passes every check (figures, sources, accounts, language) or is the template, with the reason."""
+    from agents.chat import service as chat
+    from agents.chat.nodes import check_answer
+    from agents.chat.schemas import Evidence
+    from core.access import principal_for_user
+    from core.checkpoint import open_checkpointer
+    from core.db.session import session_scope
+    from tests.conftest import AS_OF
+
+    with session_scope(demo_db) as session:
+        kam = principal_for_user(session, "U-KAM-001")
+    with LlmRuntime(settings) as runtime, open_checkpointer(settings) as saver:
+        events = list(chat.stream(settings, saver, kam, "Wie hoch ist die Abrufquote bei Mercer?", as_of=AS_OF,
+                                  gateway=runtime.gateway()))
+        state = chat._compiled(saver).get_state({"configurable": {"thread_id": events[0]["thread_id"]}}).values
+    names = [e["event"] for e in events]
+    assert "token" in names and names.index("token") < names.index("answer")
+    answer = chat.answer_of(events[-1])
+    assert answer.language == "de" and answer.citations
+    evidence = [Evidence.model_validate(e) for e in state["evidence"]]
+    if answer.source == "llm":
+        assert check_answer(answer.text, evidence, "de", kam, AS_OF).ok
+    else:
+        assert answer.source == "fallback" and answer.failures and "62,0 %" in answer.text

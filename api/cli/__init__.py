@@ -2,6 +2,7 @@
 
 from api.cli import (  # noqa: F401  (they register commands)
     briefs,
+    chat,
     data,
     escalations,
     evals,

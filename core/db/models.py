@@ -386,3 +386,17 @@ TABLES_IN_IMPORT_ORDER: list[type[Base]] = [
     User, Account, Contact, Article, Contract, CallOffPlan, CallOff, Forecast, Order, OrderLine,
     Delivery, Invoice, Payment, Escalation, Interaction, Meeting, NpsResponse, Opportunity,
 ]
+
+
+class ChatThread(Base):
+    """A chat conversation and its owner; the turns themselves are the chat graph's checkpointed state. The
+    owner is a user id, not a foreign key: a system principal or a removed user may own one too."""
+
+    __tablename__ = "chat_threads"
+    __table_args__ = (Index("ix_chat_threads_user_updated", "user_id", "updated_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(120))  # the first question, shortened
+    turns: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

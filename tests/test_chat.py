@@ -1,0 +1,281 @@
+"""The chat: accounts and intents resolved by code, tools run as the caller, the model's answer checked
+(figures, sources, accounts, language) with one retry and the template after, threads kept per user, and the
+API's JSON and Server-Sent Events answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+
+from agents.chat import resolve
+from agents.chat import service as chat
+from agents.chat.tools import ToolContext, run_tool
+from core.access import Principal, principal_for_user
+from core.checkpoint import open_checkpointer
+from core.db.session import session_scope
+from core.errors import Forbidden, NotFound
+from core.llm import LlmGateway
+from core.settings import Settings
+from tests.auth import bearer
+from tests.conftest import AS_OF
+
+REFS = [resolve.AccountRef("A-00001", "Mercer Antriebstechnik AG"),
+        resolve.AccountRef("A-00009", "Albrecht Components s.r.o."),
+        resolve.AccountRef("A-00005", "Vogel Hydraulik GmbH")]
+OTHERS = [resolve.AccountRef("A-00004", "Kessler Hydraulik GmbH"),
+          resolve.AccountRef("A-00002", "Albrecht Strojírny a.s.")]
+
+
+class Scripted(FakeMessagesListChatModel):
+    """Answers in order and keeps what it was sent."""
+
+    prompts: list[str] = []
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
+        self.prompts.append("\n".join(str(m.content) for m in messages))
+        return super()._generate(messages, *args, **kwargs)
+
+
+def scripted(*answers: str) -> tuple[LlmGateway, Scripted]:
+    model = Scripted(responses=[AIMessage(content=a) for a in answers], prompts=[])
+    return LlmGateway(lambda _purpose: model, model_name="scripted"), model
+
+
+def principal(settings: Settings, user: str) -> Principal:
+    with session_scope(settings.resolved_database_url) as session:
+        return principal_for_user(session, user)
+
+
+@pytest.fixture()
+def ask(demo_db: str, settings: Settings) -> Iterator[Any]:
+    with open_checkpointer(settings) as checkpointer:
+        def run(question: str, user: str = "U-KAM-001", gateway: LlmGateway | None = None,
+                thread_id: str | None = None) -> tuple[str, Any]:
+            return chat.ask(settings, checkpointer, principal(settings, user), question, as_of=AS_OF,
+                            gateway=gateway, thread_id=thread_id)
+        yield run
+
+
+# --- what code reads from the question ------------------------------------------------------------------
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Why is Mercer's call-off rate down?", ["A-00001"]), ("Wie steht es um Mercers Abrufquote?", ["A-00001"]),
+    ("OTIF bei Merser Antriebstechnik?", ["A-00001"]),  # misspelt
+    ("How is albrecht doing?", ["A-00009"]),  # the own Albrecht wins over the foreign one
+    ("credit of A-00005", ["A-00005"]), ("Which of my accounts need a re-order?", []),
+])
+def test_the_account_is_resolved_by_code_among_the_callers_own(question: str, expected: list[str]) -> None:
+    match = resolve.match_accounts(question, REFS, OTHERS)
+    assert [a.id for a in match.visible] == expected and not match.foreign
+
+
+@pytest.mark.parametrize("question", ["Wie ist der Stand der Mahnungen bei Kessler?", "How is A-00004 doing?",
+                                      "How is A-99999 doing?"])
+def test_an_account_outside_the_scope_or_missing_is_foreign(question: str) -> None:
+    assert resolve.match_accounts(question, REFS, OTHERS).foreign
+
+
+@pytest.mark.parametrize(("question", "tools"), [
+    ("Why is Hartmann's call-off rate down?", ["kpis"]),
+    ("Can I offer 4 % off on BH-4410 and stay in the corridor?", ["price_check"]),
+    ("Which of my accounts need a re-order this week?", ["replenishment"]),
+    ("What did we agree in the framework contract with X about price adjustments?", ["contract"]),
+    ("Wie ist der Stand der Mahnungen bei Y?", ["receivables"]),
+    ("Wie steht es um Vogel?", ["health"]), ("Hermes-Limit von Vogel?", ["credit"]),
+])
+def test_intents_and_typed_arguments_are_read_by_code(question: str, tools: list[str]) -> None:
+    assert resolve.intents(question) == tools
+    if tools == ["price_check"]:
+        assert resolve.part_number(question) == "BH-4410" and resolve.discount(question) == pytest.approx(0.04)
+
+
+@pytest.mark.parametrize(("question", "language"), [
+    ("Wie ist der Stand der Mahnungen bei Y?", "de"), ("Why is the call-off rate down?", "en"),
+    ("Welche meiner Accounts brauchen eine Nachbestellung?", "de"), ("OTIF A-00001?", "en")])
+def test_the_question_language_is_detected(question: str, language: str) -> None:
+    assert resolve.detect_language(question, "en") == language
+
+
+# --- tools run as the caller ----------------------------------------------------------------------------
+def test_a_tool_asked_for_another_account_refuses_whatever_asked(demo_db: str, settings: Settings) -> None:
+    kam = principal(settings, "U-KAM-001")
+    with session_scope(demo_db) as session:
+        ctx = ToolContext(session, kam, AS_OF, settings, "credit")
+        with pytest.raises(NotFound):
+            run_tool("credit", ctx, "A-00002", {})
+        portfolio = run_tool("receivables", ctx, None, {}) + run_tool("replenishment", ctx, None, {})
+        assert portfolio and all(e.account_id in kam.account_ids for e in portfolio)  # type: ignore[operator]
+        legal = ToolContext(session, principal(settings, "U-LEGAL-1"), AS_OF, settings, "credit")
+        with pytest.raises(Forbidden):
+            run_tool("credit", legal, "A-00001", {})
+
+
+# --- answers --------------------------------------------------------------------------------------------
+def test_the_template_answers_with_cited_figures_in_the_readers_language(ask: Any) -> None:
+    _, answer = ask("Wie hoch ist die Abrufquote von Mercer?")
+    assert answer.source == "template" and answer.language == "de" and answer.account_id == "A-00001"
+    assert "62,0 %" in answer.text and "[1]" in answer.text
+    assert answer.citations[0].ref == "rule:call_off_rate:A-00001" and "called off of" in answer.citations[0].detail
+    _, english = ask("Which of my accounts need a re-order this week?")
+    assert english.language == "en" and english.steps[0].account_id is None
+    assert "A-00007" in english.text and "1,887" in english.text  # the planted empty article
+
+
+def test_a_foreign_account_is_refused_like_a_missing_one(ask: Any) -> None:
+    _, by_name = ask("How is Kessler Hydraulik doing?")
+    _, by_id = ask("How is A-00004 doing?")
+    _, missing = ask("How is A-99999 doing?")
+    _, unknown = ask("How is Nirgendwo Maschinenbau doing?")
+    assert by_name.source == by_id.source == missing.source == unknown.source == "refusal"
+    assert by_name.text == by_id.text == missing.text == unknown.text and "Kessler" not in by_name.text
+    assert not by_name.steps and not by_name.citations
+
+
+def test_a_role_that_may_not_see_the_data_is_told_why(ask: Any) -> None:
+    _, answer = ask("What is the credit limit of A-00001?", user="U-LEGAL-1")
+    assert answer.source == "refusal" and "finance" in answer.text
+
+
+def test_a_checked_answer_of_the_model_is_kept(ask: Any) -> None:
+    gateway, model = scripted("Mercer's call-off rate is 62 %, below the target of 70 % [1].")
+    _, answer = ask("What is Mercer's call-off rate?", gateway=gateway)
+    assert answer.source == "llm", answer.failures
+    assert answer.text.startswith("Mercer's call-off rate is 62 %")
+    assert "[1] A-00001 call-off rate: 62.0 %" in model.prompts[0]
+    assert "A-00002" not in model.prompts[0] and "Albrecht Strojírny" not in model.prompts[0]
+
+
+def test_a_wrong_figure_is_retried_once_then_the_template_answers(ask: Any) -> None:
+    gateway, model = scripted("The call-off rate is 80 % [1].", "The call-off rate is 80 % [1].")
+    _, answer = ask("What is Mercer's call-off rate?", gateway=gateway)
+    assert answer.source == "fallback" and "62.0 %" in answer.text and "80" not in answer.text
+    assert any("'80'" in f and "percentage" in f for f in answer.failures), answer.failures
+    assert "failed these checks" in model.prompts[1] and "80 %" in model.prompts[1]
+    gateway, _ = scripted("The call-off rate is 80 % [1].", "The call-off rate is 62 % [1].")
+    _, repaired = ask("What is Mercer's call-off rate?", gateway=gateway)
+    assert repaired.source == "llm" and "62 %" in repaired.text
+
+
+@pytest.mark.parametrize(("reply", "failure"), [
+    ("Mercer is not doing well at all.", "no source cited"),  # no figure: code cannot tell its source
+    ("The call-off rate is 62 % [7].", "no such source"),
+    ("The call-off rate is 62 % [1]; A-00002 is worse.", "may not see"),
+    ("Die Abrufquote liegt bei 62 % und ist nicht gut [1].", "not written in en"),
+    ("The call-off rate is 62 % [1]. This is probably due to stronger competition in the market.",
+     "a statement without a source"),
+    ("We last talked on 2026-11-10 about the call-off rate of 62 % [1].", "no computed fact has this date"),
+    ("Mercer's call-off rate is below its target [1].", "leaves this out"),
+])
+def test_the_checks_catch_uncited_foreign_and_wrong_language_answers(ask: Any, reply: str, failure: str) -> None:
+    gateway, _ = scripted(reply, reply)
+    _, answer = ask("What is Mercer's call-off rate?", gateway=gateway)
+    assert answer.source == "fallback" and any(failure in f for f in answer.failures), answer.failures
+
+
+def test_a_sentence_the_model_left_uncited_gets_the_source_of_its_figures(ask: Any) -> None:
+    gateway, _ = scripted("Die Abrufquote bei Mercer beträgt 62,0 %. Das Ziel ist 70 %.")
+    _, answer = ask("Wie hoch ist die Abrufquote bei Mercer?", gateway=gateway)
+    assert answer.source == "llm"
+    assert answer.text == "Die Abrufquote bei Mercer beträgt 62,0 % [1][2]. Das Ziel ist 70 % [1]."
+    gateway, _ = scripted("Gerster Komponenten needs 1,887 pcs of 591.1027-01. A-00003 needs some too.")
+    _, reorder = ask("Which of my accounts need a re-order this week?", gateway=gateway)
+    assert reorder.source == "llm", reorder.failures
+    assert reorder.text == "Gerster Komponenten needs 1,887 pcs of 591.1027-01 [1]. A-00003 needs some too [2][4]."
+
+
+def test_the_model_chooses_a_tool_only_when_the_keywords_do_not_tell(ask: Any) -> None:
+    gateway, model = scripted('{"tool": "credit", "query": null}',
+                              "Vogel's exposure is 83,112.14 EUR against a limit of 342,000.00 EUR [1].")
+    _, answer = ask("Vogel: are we safe to ship more?", gateway=gateway)
+    assert answer.steps[0].tool == "credit" and answer.steps[0].account_id == "A-00005"
+    assert answer.source == "llm" and "Tools:" in model.prompts[0]
+
+
+def test_an_unreachable_model_leaves_the_template(ask: Any) -> None:
+    from core.errors import LlmUnavailable
+
+    def down(_purpose: str) -> Any:
+        raise LlmUnavailable("no endpoint")
+
+    _, answer = ask("What is Mercer's call-off rate?", gateway=LlmGateway(down))
+    assert answer.source == "fallback" and answer.failures[0].startswith("LLM unavailable")
+
+
+# --- threads --------------------------------------------------------------------------------------------
+def test_a_follow_up_keeps_the_account_and_threads_are_private(ask: Any, settings: Settings) -> None:
+    thread, _ = ask("How is Vogel doing?")
+    same, second = ask("And the credit limit?", thread_id=thread)
+    assert same == thread and second.steps[0].account_id == "A-00005"
+    with open_checkpointer(settings) as checkpointer:
+        row, turns = chat.thread_turns(settings, checkpointer, principal(settings, "U-KAM-001"), thread)
+        assert row.turns == 2 and [t.question for t in turns] == ["How is Vogel doing?", "And the credit limit?"]
+        with pytest.raises(NotFound):
+            chat.thread_turns(settings, checkpointer, principal(settings, "U-KAM-002"), thread)
+    with pytest.raises(NotFound):
+        ask("And OTIF?", user="U-ADMIN-1", thread_id=thread)
+    assert [t.id for t in chat.list_threads(settings, principal(settings, "U-KAM-002"))] == []
+
+
+# --- API ------------------------------------------------------------------------------------------------
+def _events(body: str) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for block in body.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        out.append((lines["event"], json.loads(lines["data"])))
+    return out
+
+
+def test_post_chat_answers_json_and_streams_events(client: TestClient) -> None:
+    from api.deps import get_chat_gateway
+
+    headers = bearer("U-KAM-001")
+    plain = client.post("/chat", json={"message": "Call-off rate of Mercer?"}, headers=headers,
+                        params={"as_of": AS_OF.isoformat()})
+    assert plain.status_code == 200, plain.text
+    assert plain.json()["answer"]["source"] == "template"
+    gateway, _ = scripted("Mercer's call-off rate is 62 % [1].")
+    client.app.dependency_overrides[get_chat_gateway] = lambda: gateway  # type: ignore[attr-defined]
+    try:
+        streamed = client.post("/chat", json={"message": "Call-off rate of Mercer?",
+                                              "thread_id": plain.json()["thread_id"]},
+                               headers={**headers, "Accept": "text/event-stream"}, params={"as_of": AS_OF.isoformat()})
+    finally:
+        client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
+    assert streamed.headers["content-type"].startswith("text/event-stream")
+    events = _events(streamed.text)
+    names = [name for name, _ in events]
+    assert names[0] == "thread" and names[-1] == "answer" and "step" in names and "token" in names
+    assert names.index("step") < names.index("token")
+    assert events[-1][1]["source"] == "llm" and events[-1][1]["citations"][0]["n"] == 1
+    listed = client.get("/chat/threads", headers=headers).json()
+    assert [t["turns"] for t in listed] == [2]
+    detail = client.get(f"/chat/threads/{listed[0]['id']}", headers=headers).json()
+    assert [m["answer"]["source"] for m in detail["messages"]] == ["template", "llm"]
+    assert client.get(f"/chat/threads/{listed[0]['id']}", headers=bearer("U-KAM-002")).status_code == 404
+    assert client.post("/chat", json={"message": "x", "thread_id": listed[0]["id"]},
+                       headers=bearer("U-HOS-1")).status_code == 404
+    assert client.post("/chat", json={"message": ""}, headers=headers).status_code == 422
+    assert client.post("/chat", json={"message": "   "}, headers=headers).status_code == 422
+
+
+# --- CLI ------------------------------------------------------------------------------------------------
+def test_kam_chat_answers_one_message_and_holds_a_conversation(demo_db: str) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    runner = CliRunner()
+    base = ["chat", "--user", "U-KAM-001", "--date", AS_OF.isoformat(), "--no-llm"]
+    one = runner.invoke(app, [*base, "--json", "Wie hoch ist die Abrufquote von Mercer?"])
+    assert one.exit_code == 0, one.output
+    answer = json.loads(one.stdout)
+    assert answer["source"] == "template" and "62,0 %" in answer["text"] and answer["thread_id"]
+    talk = runner.invoke(app, base, input="How is Vogel doing?\nAnd the credit limit?\n\n")
+    assert talk.exit_code == 0 and "A-00005 exposure" in talk.stdout
+    missing = runner.invoke(app, ["chat", "--user", "U-NOBODY", "hello"])
+    assert missing.exit_code == 2 and "not found" in missing.output

@@ -1,0 +1,120 @@
+"""The web page end to end in a real headless Chromium (Debian's, driven by Playwright): sign in with a token,
+ask a question and see the streamed, checked answer with a clickable citation, see the accounts by health and
+a brief with its trend charts, upload an NDA (a python-docx Word file) and see the verdict, draft an
+escalation mail and approve it. The service runs on a real uvicorn server with its job worker; the model is
+the scripted OpenAI-compatible stub on loopback, streaming its answer. Screenshots go to
+``KAM_SCREENSHOT_DIR`` (default: the test's temp dir)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings, get_settings
+from evals.documents import docx_python_docx
+from tests.auth import bearer
+from tests.llm_stub import ScriptedReply, StubLlmServer
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+AS_OF = "2026-11-26"
+NDA = Path(__file__).resolve().parents[1] / "evals/golden/nda/documents/nda-02.txt"
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None and os.environ.get("KAM_REQUIRE_CHROMIUM") != "1",
+                                reason="chromium not installed (scripts/test-deps.sh installs it)")
+
+
+@pytest.fixture()
+def site(settings: Settings, demo_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, StubLlmServer]]:
+    from tests.test_api_concurrency import serve
+
+    with StubLlmServer() as stub:
+        monkeypatch.setenv("KAM_LLM_BASE_URL", stub.base_url)
+        monkeypatch.setenv("KAM_JOB_POLL_S", "0.2")
+        get_settings.cache_clear()
+        with serve() as url:
+            yield url, stub
+
+
+def test_sign_in_ask_review_an_nda_and_approve_a_draft(site: tuple[str, StubLlmServer], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, stub = site
+    shots = Path(os.environ.get("KAM_SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    token = bearer("U-KAM-001")["Authorization"].removeprefix("Bearer ")
+    stub.replies.append(ScriptedReply(stream=["Mercer's call-off rate ", "is 62 %, ", "below the target of 70 % [1]."]))
+    nda = tmp_path / "nda-lieferant.docx"
+    nda.write_bytes(docx_python_docx(NDA.read_text(encoding="utf-8")))
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{url}/app?as_of={AS_OF}")
+
+        # sign in: a wrong token is refused, the right one opens the page
+        page.fill("#token", "kam_wrong_token")
+        page.click("#signin-form button")
+        expect(page.locator("#signin-error")).to_contain_text("Sign-in failed")
+        page.fill("#token", token)
+        page.click("#signin-form button")
+        expect(page.locator("#who")).to_contain_text("kam")
+
+        # chat: the streamed answer passes the checks and cites its source
+        page.fill("#question", "What is Mercer's call-off rate?")
+        page.keyboard.press("Enter")
+        badge = page.locator(".msg.bot .badge")
+        expect(badge).to_have_attribute("data-source", "llm", timeout=30_000)
+        answer = page.locator(".msg.bot").last
+        expect(answer).to_contain_text("62 %")
+        expect(answer).to_contain_text("kpis A-00001: 2 source(s)")  # the tool step, streamed before the text
+        answer.locator("a.cite").first.click()
+        expect(page.locator("#source-title")).to_contain_text("call-off rate")
+        expect(page.locator("#source-detail")).to_contain_text("called off of")
+        page.screenshot(path=str(shots / "chat.png"), full_page=True)
+        # a question about another KAM's customer is refused, naming nothing
+        page.fill("#question", "How is Kessler Hydraulik doing?")
+        page.keyboard.press("Enter")
+        expect(page.locator(".msg.bot .badge").last).to_have_attribute("data-source", "refusal", timeout=30_000)
+        assert "Kessler" not in page.locator(".msg.bot").last.inner_text()
+
+        # accounts by health with traffic lights; a brief with its trend charts
+        page.click("#tabs button[data-tab=accounts]")
+        rows = page.locator("tr.account")
+        expect(rows.first).to_be_visible(timeout=30_000)
+        assert rows.count() == 6
+        assert rows.first.locator(".light").get_attribute("class") == "light breach"
+        page.click("tr.account[data-account=A-00001]")
+        page.get_by_role("button", name="Write the brief now (template)").click()
+        expect(page.locator("[data-brief=A-00001] figure.chart")).to_have_count(4, timeout=60_000)
+        expect(page.locator("[data-brief=A-00001] figure[data-metric=call_off_rate]")).to_contain_text("62")
+        page.screenshot(path=str(shots / "accounts.png"), full_page=True)
+
+        # NDA upload: a Word file, reviewed by the job worker, verdict shown
+        page.click("#tabs button[data-tab=nda]")
+        page.set_input_files("#nda-file", str(nda))
+        page.select_option("#nda-account", "A-00001")
+        page.click("#nda-form button")
+        verdict = page.locator("[data-verdict]")
+        expect(verdict).to_be_visible(timeout=120_000)
+        assert verdict.get_attribute("data-verdict") in ("accept", "negotiate", "escalate")
+        page.screenshot(path=str(shots / "nda.png"), full_page=True)
+
+        # escalations: draft the call-off mail of A-00001, then approve it
+        page.click("#tabs button[data-tab=drafts]")
+        trigger = page.locator("[data-trigger='call_off_rate:A-00001:R12']")
+        trigger.get_by_role("button").click()
+        card = page.locator(".draft[data-status=in_review]").first
+        expect(card).to_be_visible(timeout=30_000)
+        draft_id = card.get_attribute("data-draft")
+        card.get_by_role("button", name="Approve").click()
+        expect(page.locator(f".draft[data-draft='{draft_id}']")).to_have_attribute("data-status", "approved",
+                                                                                     timeout=30_000)
+        page.screenshot(path=str(shots / "drafts.png"), full_page=True)
+        browser.close()
+    assert not errors, errors

@@ -196,6 +196,19 @@ def test_the_model_chooses_a_tool_only_when_the_keywords_do_not_tell(ask: Any) -
     assert answer.source == "llm" and "Tools:" in model.prompts[0]
 
 
+def test_a_knowledge_store_that_is_down_is_said_not_guessed_around(ask: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowledge import service as knowledge
+    from knowledge.store import StoreError
+
+    def down(_settings: Any) -> Any:
+        raise StoreError("vector store unavailable: connection refused")
+
+    monkeypatch.setattr(knowledge, "get_retriever", down)
+    _, answer = ask("What did we agree in the framework contract with Mercer about price adjustments?")
+    assert answer.source == "template" and "vector store unavailable" in answer.text
+    assert answer.steps[0].refused and not answer.citations
+
+
 def test_an_unreachable_model_leaves_the_template(ask: Any) -> None:
     from core.errors import LlmUnavailable
 

@@ -24,7 +24,7 @@ from agents.chat.tools import TOOLS, ToolContext, run_tool
 from core import access
 from core.db import models as m
 from core.db.session import session_scope
-from core.errors import Forbidden, InvalidInput, NotFound
+from core.errors import Forbidden, KamError
 from core.facts import Fact
 from core.llm.structured import StructuredOutputError
 from core.verify import (
@@ -174,7 +174,7 @@ def act(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Literal["ans
             except Forbidden as exc:
                 step.refused = exc.message
                 refused.append(exc.message)
-            except (NotFound, InvalidInput) as exc:
+            except KamError as exc:  # not found, invalid, or a store that is down: said, not guessed around
                 step.refused = exc.message
             steps.append(step)
             _emit("step", **step.model_dump())

@@ -292,3 +292,15 @@ def test_kam_chat_answers_one_message_and_holds_a_conversation(demo_db: str) -> 
     assert talk.exit_code == 0 and "A-00005 exposure" in talk.stdout
     missing = runner.invoke(app, ["chat", "--user", "U-NOBODY", "hello"])
     assert missing.exit_code == 2 and "not found" in missing.output
+
+
+def test_questions_over_the_per_minute_limit_answer_429(demo_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.main import create_app
+    from core.settings import get_settings
+
+    monkeypatch.setenv("KAM_CHAT_MESSAGES_PER_MINUTE", "2")
+    get_settings.cache_clear()
+    with TestClient(create_app()) as client:
+        answers = [client.post("/chat", json={"message": "OTIF of Mercer?"}, headers=bearer("U-KAM-001"))
+                   for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429] and answers[2].headers["Retry-After"]

@@ -33,13 +33,16 @@ def run_graph(graph: Any, thread_id: str, inputs: dict[str, Any] | None, context
     config: Any = {"configurable": {"thread_id": thread_id}}
     state = graph.get_state(config)
     waiting = tuple(i.value for task in state.tasks for i in task.interrupts)
-    if state.values and not state.next:
+    # A process killed after a node's writes were saved but before the next checkpoint leaves tasks that
+    # have finished (so ``next`` is empty) yet the run is not over: only a thread with no tasks is done.
+    unfinished = bool(state.next or state.tasks)
+    if state.values and not unfinished:
         return GraphRun("done", dict(state.values), replayed=True)
     if waiting and resume is None:
         return GraphRun("interrupted", dict(state.values), waiting)
     if resume is not None and not waiting:
         raise InvalidInput(f"{thread_id} is not waiting for a decision")
-    start: Any = Command(resume=resume) if resume is not None else None if state.next else inputs
+    start: Any = Command(resume=resume) if resume is not None else None if unfinished else inputs
     for _step in graph.stream(start, config, context=context, stream_mode="updates"):
         if job is not None:
             job.check()

@@ -266,7 +266,8 @@ def test_a_killed_run_resumes_and_writes_each_brief_once(demo_db: str, settings:
     assert count_briefs(demo_db) == 12
     with session_scope(demo_db) as session:
         jobs = list(session.execute(select(models.Job).where(models.Job.kind == service.JOB_KIND)).scalars())
-    assert len(jobs) == 12 and all(j.status == "succeeded" for j in jobs)
+    assert len(jobs) == 12 and all(j.status == "succeeded" for j in jobs), [
+        (j.status, j.attempts, j.idempotency_key, (j.error or "")[-300:]) for j in jobs if j.status != "succeeded"]
     assert sum(j.attempts for j in jobs) <= 13  # only the job killed mid-way ran twice
     assert len(llm_stub.requests) - asked_before <= 2 * (12 - done_before + 1)  # finished briefs asked nothing
     assert {b.prose_source for b in _briefs_on(demo_db, AS_OF)} == {"fallback"}

@@ -89,3 +89,46 @@ def test_the_runner_resumes_an_interrupt_and_never_reruns_a_finished_thread(sett
         assert again.replayed and again.values == done.values
         with pytest.raises(Exception, match="not waiting"):
             run_graph(compiled, "t-2", {"done": []}, None, resume="x")
+
+
+def test_the_runner_finishes_a_thread_killed_between_a_nodes_writes_and_the_next_checkpoint(
+        settings: Settings) -> None:
+    """The window a `kill -9` hit in CI: node "draft" finished and its writes were saved, the checkpoint after
+    it was not. The thread then lists no next node, but it is not finished: the runner must carry on from the
+    saved writes (without running "draft" again), not return the half-done state as done."""
+    import sqlite3
+
+    from agents.runner import run_graph
+
+    ran: list[str] = []
+
+    def node(name: str) -> Any:
+        def step(state: Steps) -> Steps:
+            ran.append(name)
+            return {"done": [*state.get("done", []), name]}
+        return step
+
+    graph = StateGraph(Steps)
+    for name in ("draft", "check", "send"):
+        graph.add_node(name, node(name))
+    graph.add_edge(START, "draft")
+    graph.add_edge("draft", "check")
+    graph.add_edge("check", "send")
+    graph.add_edge("send", END)
+    config: Any = {"configurable": {"thread_id": "killed"}}
+    with open_checkpointer(settings) as saver:
+        compiled = graph.compile(checkpointer=saver)
+        assert run_graph(compiled, "killed", {"done": []}, None).values["done"] == ["draft", "check", "send"]
+        before_draft = next(s for s in compiled.get_state_history(config) if s.next == ("draft",))
+        cut = before_draft.config["configurable"]["checkpoint_id"]
+    with sqlite3.connect(settings.data_dir / "checkpoints.db") as conn:  # the checkpoints after "draft" were lost
+        conn.execute("DELETE FROM checkpoints WHERE thread_id = 'killed' AND checkpoint_id > ?", (cut,))
+        conn.execute("DELETE FROM writes WHERE thread_id = 'killed' AND checkpoint_id > ?", (cut,))
+    ran.clear()
+    with open_checkpointer(settings) as saver:
+        compiled = graph.compile(checkpointer=saver)
+        state = compiled.get_state(config)
+        assert state.next == () and [t.name for t in state.tasks] == ["draft"]  # finished, not yet checkpointed
+        resumed = run_graph(compiled, "killed", {"done": []}, None)
+    assert resumed.status == "done" and not resumed.replayed
+    assert resumed.values["done"] == ["draft", "check", "send"] and ran == ["check", "send"]

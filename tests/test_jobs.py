@@ -62,14 +62,17 @@ def test_an_expired_lease_is_taken_over(queue: JobQueue, monkeypatch: pytest.Mon
 def test_failures_are_retried_with_backoff_then_recorded(queue: JobQueue, monkeypatch: pytest.MonkeyPatch) -> None:
     worker = JobWorker(queue, job_handlers.HANDLERS, worker_id="w", lease_s=30)
     job, _ = queue.enqueue("test.flaky", {"fail_times": 5}, KAM, max_attempts=2)
+    assert queue.seconds_until_due("test.flaky") == 0.0  # queued and claimable now
     worker.run_once()
     retried = queue.get(job.id)
     assert retried.status == "queued" and "attempt 1" in (retried.error or "") and retried.available_at > utcnow()
     assert worker.run_once() is None  # not before the backoff is over
+    assert 0 < (queue.seconds_until_due("test.flaky") or 0) <= 2  # a run that drains its jobs waits this long
     monkeypatch.setattr("core.jobs.queue.utcnow", lambda: retried.available_at + timedelta(seconds=1))
     worker.run_once()
     failed = queue.get(job.id)
     assert failed.status == "failed" and failed.attempts == 2 and "attempt 2" in (failed.error or "")
+    assert queue.seconds_until_due("test.flaky") is None  # every job of the kind has ended
     queue.retry(job.id)
     assert queue.get(job.id).status == "queued" and queue.get(job.id).attempts == 0
 

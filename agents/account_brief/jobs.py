@@ -68,10 +68,11 @@ def drain(services: Any, summary: service.RunSummary, concurrency: int, on_brief
             thread.join()
 
     run_workers()
-    # A run killed a moment ago may still hold a job under a lease nobody renews: wait for that lease once,
-    # then take the job over (its finished thread is replayed, the model is not asked again).
-    if services.jobs.list(status="running", kind=service.JOB_KIND, limit=1):
-        time.sleep(services.settings.job_lease_s + 0.5)
+    # Until every brief job has ended: one queued again after a backoff, or one a killed run still holds under
+    # a lease nobody renews (taken over when the lease runs out; its checkpoints are resumed, finished steps
+    # do not ask the model again).
+    while (wait_s := services.jobs.seconds_until_due(service.JOB_KIND)) is not None:
+        time.sleep(wait_s + 0.2)
         run_workers()
 
 

@@ -204,6 +204,15 @@ class JobQueue:
                                                                             **released))
             return "failed" if failed.rowcount == 1 else None  # type: ignore[attr-defined]
 
+    def seconds_until_due(self, kind: str) -> float | None:
+        """How long until a job of ``kind`` that has not ended can be claimed (a queued job's backoff, a running
+        job's lease); None when every job of the kind has ended."""
+        with self._session() as session:
+            due = session.execute(select(func.min(func.coalesce(models.Job.lease_until, models.Job.available_at)))
+                                  .where(models.Job.kind == kind, models.Job.status.in_(["queued", "running"]))
+                                  ).scalar_one_or_none()
+        return None if due is None else max(0.0, (due - utcnow()).total_seconds())
+
     # --- locks: one holder at a time, taken over when the holder stopped renewing --------------------
     def acquire_lock(self, name: str, owner: str, *, lease_s: float = 60.0) -> bool:
         """Hold ``name`` (a row in the jobs table, kind ``lock``) until :meth:`release_lock`, renewing it with

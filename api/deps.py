@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import OperationalError
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy.orm import Session
 
@@ -60,6 +61,25 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_optional_principal(
+    request: Request, settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+    x_user_id: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal | None:
+    """The principal when the request signs in, None when it does not try (a wrong token is still 401) or when
+    the database that would check the token is down (readiness must still answer then)."""
+    if credentials is None and x_user_id is None:
+        return None
+    try:
+        with session_scope(settings.resolved_database_url) as session:
+            return get_principal(request, session, settings, credentials, x_user_id)
+    except OperationalError:
+        return None
+
+
+OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]
 
 
 EARLIEST_AS_OF, LATEST_AS_OF = date(2000, 1, 1), date(2100, 12, 31)

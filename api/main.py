@@ -29,9 +29,11 @@ from api.routers import (
     receivables,
     replenishment,
     search,
+    verify,
     web,
 )
 from api.schemas import ErrorOut
+from api.security import SecurityHeadersMiddleware
 from api.services import open_services
 from core.errors import KamError, Unauthenticated
 from core.logging import configure_logging
@@ -51,7 +53,7 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorOut, "description": "a dependency (database, vector store, LLM) is unavailable"},
 }
 _ROUTERS = (accounts, kpis, credit, margins, replenishment, receivables, documents, search, jobs, nda_reviews,
-            briefs, escalations, audit, chat, me)
+            briefs, escalations, audit, chat, me, verify)
 
 
 @asynccontextmanager
@@ -93,6 +95,7 @@ def create_app() -> FastAPI:
     for module in _ROUTERS:
         app.include_router(module.router, responses=_ANSWERS)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_mb * 1024 * 1024)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: a 413 or 500 carries the headers too
     return app
 
 

@@ -99,7 +99,7 @@ class Liveness(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready", "not ready"]
-    checks: dict[str, dict[str, Any]]
+    checks: dict[str, dict[str, Any]] | None = None  # only for a signed-in caller
 
 
 class Request(BaseModel):

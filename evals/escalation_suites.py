@@ -196,13 +196,16 @@ def derive_expected(session: Session, kind: str, account_id: str, subject: str, 
             "contract_from": str(valid_from) if valid_from else None, "account_name": account.name}
 
 
+CURRENCY_SIGNS = {"EUR": ("€",), "GBP": ("£",), "USD": ("$",), "CHF": ("CHF", "Fr.")}
+
+
 def _mentions(body: str, figure: dict[str, Any]) -> bool:
     """Does the mail state the figure (a percentage within a tenth of a point, an amount to the cent)?"""
     from core.verify import find_dates, find_numbers
 
     value, unit = figure["value"], figure["unit"]
-    if unit == "text":
-        return str(value) in body
+    if unit == "text":  # a currency may be written as its code or its sign
+        return any(form in body for form in (str(value), *CURRENCY_SIGNS.get(str(value), ())))
     if unit == "date":
         return any(d == date.fromisoformat(value) for _t, _at, d in find_dates(body) if d is not None)
     readings = [r for n in find_numbers(body) for r, _places in n.readings

@@ -1,7 +1,9 @@
 """Run a suite over its golden set, write results and a report, and compare with the committed baseline.
 
-Every metric has a direction (higher or lower is better), so quality, tokens and wall time can all gate;
-every metric the suite can compute a trivial baseline for (majority label, all-null) is reported beside it.
+Every metric has a direction (higher or lower is better), so quality, model calls and tokens gate; wall time
+is reported beside them and never gates (shared machines vary several-fold in load: it is a benchmark figure,
+see ``benchmarks/``). Every metric the suite can compute a trivial baseline for (majority label, all-null) is
+reported beside it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from evals.suites import Case, CaseResult, EvalAborted, Suite
 BASELINE_DIR = Path(__file__).parent / "baselines"
 DEFAULT_TOLERANCE = 0.02  # absolute, for scores in [0, 1]
 COST_TOLERANCE = 0.25  # relative, for tokens and calls per case
-WALL_TOLERANCE = 1.5  # relative: wall time varies with the machine's load
+# reported, never a regression: wall time varies with the machine's load (CI machines are shared)
+REPORT_ONLY = frozenset({"cost.wall_s_per_case"})
 Direction = Literal["higher", "lower"]
 
 
@@ -78,7 +81,9 @@ def cost_metrics(results: list[CaseResult]) -> dict[str, float]:
 
 def directions_for(metrics: dict[str, float], suite: Suite) -> dict[str, Direction]:
     declared: dict[str, Direction] = getattr(suite, "directions", {})
-    return {name: "lower" if name.startswith("cost.") else declared.get(name, "higher") for name in metrics}
+    # a declared direction holds for the metric's breakdowns too ("true_rejected.de")
+    return {name: "lower" if name.startswith("cost.") else
+            declared.get(name, declared.get(name.split(".")[0], "higher")) for name in metrics}
 
 
 def run_cases(suite: Suite, cases: list[Case], *, concurrency: int = 2,
@@ -123,7 +128,7 @@ def load_baseline(agent: str, baseline_dir: Path = BASELINE_DIR, split: str = "a
 def compare(metrics: dict[str, float], baseline: dict[str, BaselineMetric]) -> list[Regression]:
     """A metric that moved the wrong way beyond its tolerance (or went missing) is a regression."""
     return [Regression(name, expected, metrics.get(name)) for name, expected in baseline.items()
-            if expected.regressed(metrics.get(name))]
+            if name not in REPORT_ONLY and expected.regressed(metrics.get(name))]
 
 
 def _fmt(value: float | None) -> str:
@@ -204,8 +209,8 @@ def _entries(metrics: dict[str, float], directions: dict[str, Direction]) -> dic
     for name, value in sorted(metrics.items()):
         entry: dict[str, Any] = {"value": value, "direction": "lower" if name.startswith("cost.")
                                  else directions.get(name, "higher")}
-        if name == "cost.wall_s_per_case":
-            entry.update(tolerance=WALL_TOLERANCE, relative=True)
+        if name in REPORT_ONLY:
+            entry.update(gate=False)
         elif name.startswith("cost."):
             entry.update(tolerance=COST_TOLERANCE, relative=True)
         entries[name] = entry

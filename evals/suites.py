@@ -26,8 +26,8 @@ EVAL_SEED = 7
 EVAL_ACCOUNTS = 12
 
 
-Split = Literal["dev", "holdout", "holdout-v1"]
-SPLITS: tuple[str, ...] = ("dev", "holdout", "holdout-v1")
+Split = Literal["dev", "holdout", "holdout-v1", "holdout-v2"]
+SPLITS: tuple[str, ...] = ("dev", "holdout", "holdout-v1", "holdout-v2")
 
 
 class EvalAborted(KamError):

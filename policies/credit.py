@@ -93,11 +93,16 @@ class CreditPosition:
             threshold=self.breach_utilisation, status=self.status, policy_version=self.policy_version, unit="ratio",
             explanation=_explain(self), inputs=_inputs(self),
             actions=tuple(self.reasons) + ((f"offer: {', '.join(self.alternatives)}",) if self.alternatives else ()),
+            direction="lower",
         )
 
 
     def facts(self) -> list[Fact]:
         return facts_of_dataclass(f"credit.{self.account_id}", self, source=f"policies.credit {self.policy_version}",
+                                  metrics={"utilisation": "credit_utilisation",
+                                           "breach_utilisation": "credit_utilisation.threshold",
+                                           **{key: key for key in ("open_receivables", "open_order_value", "exposure",
+                                                                   "kam_limit", "insured_limit", "effective_limit")}},
                                   units={"utilisation": "ratio", "breach_utilisation": "ratio",
                                          **dict.fromkeys(("open_receivables", "open_order_value", "exposure",
                                                           "kam_limit", "insured_limit", "effective_limit"),

@@ -58,7 +58,7 @@ def _result(ctx: KpiContext, rule: str, account_id: str, value: float | None, ta
         status=status, policy_version=ctx.policy.version, unit=unit,  # type: ignore[arg-type]
         explanation=explanation,
         inputs={"account_id": account_id, **ctx.period_inputs, **inputs},
-        actions=actions_on_breach if status == "breach" else (),
+        actions=actions_on_breach if status == "breach" else (), direction=target.direction,
     )
 
 
@@ -341,6 +341,19 @@ def compute(session: Session, *, as_of: date, period: str | None = None,
         for result in results:
             by_account[result.subject].append(result)
     return by_account
+
+
+# the function computing each rule (one function may compute several: NPS score and response rate)
+FUNCTION_OF: dict[str, Any] = {**{fn.__name__: fn for fn in KPI_FUNCTIONS}, "nps_score": nps,
+                               "nps_response_rate": nps, "escalations_open_days": escalations,
+                               "escalations_documented": escalations, "opportunities_identified": opportunities}
+
+
+def compute_rule(session: Session, rule: str, *, as_of: date, period: str | None = None,
+                 account_ids: Sequence[str], policy: KpiPolicy | None = None) -> dict[str, RuleResult]:
+    """One KPI of the accounts over the period (a month of a course costs one query, not eleven)."""
+    ctx = KpiContext(session, parse_period(period, as_of), policy or get_policies().kpis, account_ids, list_ids=False)
+    return {r.subject: r for r in FUNCTION_OF[rule](ctx, list(account_ids)) if r.rule == rule}
 
 
 PARALLEL_FROM_ACCOUNTS = 200

@@ -56,7 +56,7 @@ def _margin_result(subject: str, rule: str, revenue: float, cost: float, corrido
         inputs={**inputs, "revenue": round(revenue, 2), "cost": round(cost, 2),
                 "min_margin": corridor.min_margin, "target_margin": corridor.target_margin},
         actions=(f"price review; any new price below the floor needs {role_label(policy.approval_role)} approval",)
-        if status == "breach" else (),
+        if status == "breach" else (), direction="higher",
     )
 
 
@@ -135,6 +135,10 @@ class PriceCheck:
 
     def facts(self, subject: str) -> list[Fact]:
         return facts_of_dataclass(f"price_check.{subject}", self, source=f"policies.margins {self.policy_version}",
+                                  subject=subject, metrics={
+                                      "margin": "line_margin", "min_margin": "min_margin",
+                                      "target_margin": "target_margin", "floor_price": "floor_price",
+                                      "proposed_price": "proposed_price"},
                                   units={"margin": "ratio", "min_margin": "ratio", "target_margin": "ratio",
                                          "headroom_points": "points", "qty": "qty",
                                          **dict.fromkeys(("unit_cost", "proposed_price", "floor_price", "target_price",

@@ -19,12 +19,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.i18n import Language
 from policies.config import POLICY_DIR, load_file
 
 Severity = Literal["low", "medium", "high"]
 Status = Literal["deviation", "compliant", "not_found"]
 Verdict = Literal["accept", "negotiate", "escalate"]
-Language = Literal["de", "en"]
 Source = Literal["rules", "llm", "fallback"]
 RULES = ("mutuality", "term", "survival", "governing_law", "jurisdiction", "ci_definition", "exclusions",
          "permitted_recipients", "return_destroy", "residuals", "non_solicitation", "non_compete", "penalty", "ip",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from core.facts import Fact, Unit, facts_from
+from core.i18n import percent
 
 Status = Literal["ok", "warn", "breach", "not_enough_data"]
+Direction = Literal["higher", "lower"]
 STATUS_RANK: dict[str, int] = {"breach": 0, "warn": 1, "not_enough_data": 2, "ok": 3}
 
 
@@ -24,37 +25,20 @@ class RuleResult:
     explanation: str  # the formula with the figures filled in, so a person can recompute it
     inputs: dict[str, Any] = field(default_factory=dict)
     actions: tuple[str, ...] = ()  # what the policy requires next, e.g. "escalation meeting"
+    direction: Direction | None = None  # which side of the threshold is good (from the policy file)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def facts(self) -> list[Fact]:
-        """Value, threshold and every figure of the inputs, citable as ``<rule>.<subject>.<name>``."""
+        """Value, threshold and every figure of the inputs, citable as ``<rule>.<subject>.<name>``; the value
+        and threshold carry the rule as their metric, the inputs theirs where they have one."""
         prefix = f"{self.rule}.{self.subject}"
         source = f"policies.{self.rule} {self.policy_version}"
         unit: Unit = self.unit
-        facts = facts_from(prefix, {"value": self.value, "threshold": self.threshold, **self.inputs}, source=source,
-                           units={"value": unit, "threshold": unit, **INPUT_UNITS})
-        names = {f"{prefix}.value": RULE_TERMS.get(self.rule, ()), f"{prefix}.threshold": THRESHOLD_TERMS}
-        return [dataclasses.replace(f, terms=names[f.id]) if f.id in names else f for f in facts]
-
-
-# How texts name a rule's value and its threshold (de/en), so the verifier binds a figure to the fact it claims.
-# Only names specific to the rule: a general word ("Umsatz", "Kontakt") would bind other figures to it.
-RULE_TERMS: dict[str, tuple[str, ...]] = {
-    "otif": ("OTIF", "Liefertreue", "on time in full"),
-    "call_off_rate": ("call-off rate", "Abrufquote", "call-off quote"),
-    "forecast_deviation": ("forecast deviation", "Prognoseabweichung", "Forecast-Abweichung"),
-    "emergency_air_share": ("air freight", "Luftfracht"),
-    "contact_cadence": ("contact cadence", "Kontaktfrequenz"),
-    "nps_score": ("NPS",),
-    "nps_response_rate": ("NPS response rate", "NPS-Rücklaufquote", "response rate", "Rücklaufquote"),
-    "revenue_growth": ("revenue growth", "Umsatzwachstum"),
-    "contract_coverage": ("contract coverage", "Vertragsabdeckung"),
-    "credit_utilisation": ("utilisation", "Auslastung", "Ausschöpfung"),
-}
-THRESHOLD_TERMS = ("target", "Ziel", "threshold", "Schwelle", "Grenzwert", "Sollwert", "at least", "mindestens",
-                   "at most", "höchstens")
+        return facts_from(prefix, {"value": self.value, "threshold": self.threshold, **self.inputs}, source=source,
+                          units={"value": unit, "threshold": unit, **INPUT_UNITS},
+                          metrics={"value": self.rule, "threshold": f"{self.rule}.threshold", **INPUT_METRICS})
 
 
 def judge(value: float | None, target: float, direction: str, warn_margin: float) -> Status:
@@ -78,13 +62,16 @@ def ratio(numerator: float, denominator: float) -> float | None:
 # Inputs whose names say what they are, so the verifier knows a fraction may be written as a percentage.
 INPUT_UNITS: dict[str, Unit] = {"min_margin": "ratio", "target_margin": "ratio", "in_full_tolerance": "ratio",
                                 "revenue": "currency", "revenue_previous_year": "currency", "cost": "currency"}
+# Inputs a text names by a metric of their own (core.vocabulary keys).
+INPUT_METRICS: dict[str, str] = {"min_margin": "min_margin", "target_margin": "target_margin", "revenue": "revenue",
+                                 "open_escalations": "escalations", "open_receivables": "open_receivables",
+                                 "open_order_value": "open_order_value", "kam_limit": "kam_limit",
+                                 "insured_limit": "insured_limit"}
 
 
 def pct(value: float | None) -> str:
-    """A fraction as a percentage with one decimal: 0.933 → "93.3 %", 0.7 → "70 %"."""
-    if value is None:
-        return "n/a"
-    return f"{value * 100:.1f} %".replace(".0 %", " %")
+    """A fraction as a percentage in a rule's (English) explanation: 0.933 → "93.3%" (core.i18n)."""
+    return "n/a" if value is None else percent(value, "en")
 
 
 def worst_first(results: list[RuleResult]) -> list[RuleResult]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -26,6 +27,19 @@ if TYPE_CHECKING:
 
 AS_OF = date(2026, 11, 26)
 DEMO_ACCOUNTS = 12
+
+
+def require_contractnli() -> Path:
+    """The ContractNLI dev split from ``../shared``: skipped (with the reason) on a developer's machine without
+    it, a failure under ``CI=true`` (CI always has it; a missing data set must not pass silently)."""
+    from evals.suites import CONTRACTNLI_PATH
+
+    if CONTRACTNLI_PATH.is_file():
+        return CONTRACTNLI_PATH
+    reason = f"ContractNLI data not available at {CONTRACTNLI_PATH} (../shared/data/contractnli/dev.json)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; CI must have it")
+    pytest.skip(reason)
 
 
 @pytest.fixture()

@@ -101,6 +101,8 @@ ROUTES = [
     # (asked by name: the thread's title repeats the question, and an id in it would read as a leak)
     Route("POST", "/chat", "chat", request=lambda r, w: {"json": {"message": "How is {account_name} doing?"}}),
     Route("GET", "/chat/threads", "none"),
+    Route("POST", "/verify", "account", "finance",
+          request=lambda r, w: {"json": {"account_ids": ["{account_id}"], "text": "The call-off rate is 62 %."}}),
     Route("GET", "/chat/threads/{thread_id}", "thread"),
 ]
 
@@ -186,6 +188,8 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
         return value.format(**ids) if "{" in value else value
     if isinstance(value, dict):
         return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
     return value
 
 

@@ -20,6 +20,22 @@ def test_readyz_reports_each_dependency(client: TestClient) -> None:
     assert response.status_code == 503
 
 
+def test_readyz_tells_an_anonymous_caller_only_ready_or_not(client: TestClient) -> None:
+    anonymous = client.get("/readyz", headers={"Authorization": ""})
+    assert anonymous.status_code == 503 and anonymous.json() == {"status": "not ready", "checks": None}
+    assert client.get("/readyz", headers={"Authorization": "Bearer kam_wrong"}).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/app", "/app/static/app.js", "/accounts", "/healthz", "/nowhere"])
+def test_every_response_carries_the_security_headers(client: TestClient, path: str) -> None:
+    headers = client.get(path).headers
+    policy = headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy.split("style-src")[0]
+    assert "frame-ancestors 'none'" in policy
+    assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+
+
 def test_readyz_ready_with_a_healthy_llm_endpoint(demo_db: str, monkeypatch: pytest.MonkeyPatch,
                                                   llm_stub_url: str) -> None:
     from api.main import create_app

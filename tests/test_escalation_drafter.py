@@ -116,7 +116,7 @@ def test_proposed_dates_are_free_working_days() -> None:
 
 # --- what the checks reject ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(("edit", "why"), [
-    (lambda b: b.replace("62,0 %", "80,0 %"), "does not trace"),
+    (lambda b: b.replace("62,0\xa0%", "80,0 %"), "does not trace"),
     (lambda b: b + "\n\nIhr Kreditlimit liegt bei 66.000,00 EUR.", "internal"),
     (lambda b: b.replace("Guten Tag", "Hallo"), "informal"),
     (lambda b: b.replace("Thomas Schneider", "[Ihr Name]"), "placeholder"),
@@ -145,7 +145,7 @@ def test_an_edit_of_a_reorder_mail_must_still_name_the_article(demo_db: str, set
 def test_an_internal_mail_may_name_the_limit_a_customer_mail_may_not(demo_db: str, settings: Settings) -> None:
     key = next(t.key for t in triggers(demo_db) if t.kind == "credit_limit")
     row = draft(settings, key, "internal")
-    assert row.status == "in_review" and "66.000,00 GBP" in row.body and "@supplier.example" in row.recipient
+    assert row.status == "in_review" and "66.000,00\xa0£" in row.body and "@supplier.example" in row.recipient
     with pytest.raises(InvalidInput):
         draft(settings, key, "customer")
 
@@ -173,7 +173,8 @@ def test_the_models_sentence_is_checked_and_kept_or_dropped(demo_db: str, settin
     good = json.dumps({"sentence": "Vielen Dank noch einmal für das offene Gespräch über die neue Verpackung."})
     row = draft(settings, gateway=fake_gateway(good))
     content = json.loads(row.content)
-    assert content["prose_source"] == "llm" and "offene Gespräch" in row.body and content["model"] == "fake"
+    assert content["prose_source"] == "llm" and "offene Gespräch" in row.body and content["model"] == "fake", (
+        content["fallback_reason"])
     bad = json.dumps({"sentence": "Hallo, deine Abrufe liegen bei 80 %."})
     key = next(t.key for t in triggers(demo_db) if t.kind == "otif")
     row = draft(settings, key, gateway=fake_gateway(bad, bad))
@@ -192,7 +193,7 @@ def test_a_sentence_is_asked_only_where_it_helps_and_must_take_up_a_note(
     otif = next(t.key for t in triggers(demo_db) if t.kind == "otif")
     row = draft(settings, otif, gateway=fake_gateway(invented, invented))
     assert json.loads(row.content)["prose_source"] == "fallback" and "Aufgabe" not in row.body
-    assert "names no topic of the notes" in json.loads(row.content)["fallback_reason"]
+    assert "takes up no topic of the notes" in json.loads(row.content)["fallback_reason"]
     monkeypatch.delenv("KAM_ESCALATION_SENTENCE_LANGUAGES")
     get_settings.cache_clear()
     assert json.loads(draft(settings, gateway=unused).content)["prose_source"] == "template"  # German, by default
@@ -290,7 +291,7 @@ def test_the_decision_resumes_the_interrupted_graph_in_another_process(demo_db: 
                            check=False, capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
     message = email.message_from_bytes(target.read_bytes())
-    assert message["To"].endswith("@a-00001.example>") and "62,0 %" in message.get_payload(decode=True).decode()
+    assert message["To"].endswith("@a-00001.example>") and "62,0\xa0%" in message.get_payload(decode=True).decode()
 
 
 # --- API ----------------------------------------------------------------------------------------------------------

@@ -82,9 +82,8 @@ def test_a_missing_database_answers_503_with_the_reason_and_recovers(client: Tes
     database.mkdir()  # the path is now a folder: SQLite cannot open it, as when a volume is gone
     get_engine(demo_db).dispose()  # open connections would still reach the moved file
     try:
-        ready = client.get("/readyz")
-        assert ready.status_code == 503 and not ready.json()["checks"]["database"]["ok"]
-        assert ready.json()["checks"]["database"]["reason"]
+        ready = client.get("/readyz")  # the token cannot be checked without the database: status only
+        assert ready.status_code == 503 and ready.json() == {"status": "not ready", "checks": None}
         answer = client.get("/accounts")
         assert answer.status_code == 503 and "database" in answer.json()["detail"]
     finally:

@@ -119,7 +119,7 @@ def test_the_escalation_graph_drafts_and_resumes_under_langgraph_server(server_w
             "assistant_id": "escalation_drafter", "context": context,
             "input": {"draft_id": "server-draft", "trigger": trigger.model_dump(mode="json"), "audience": "customer"}})
         assert waiting.status_code == 200, waiting.text
-        assert "70,0 %" in waiting.json().get("mail", {}).get("body", ""), waiting.text[:1500]
+        assert "70,0\xa0%" in waiting.json().get("mail", {}).get("body", ""), waiting.text[:1500]
         decided = client.post(f"/threads/{thread}/runs/wait", json={
             "assistant_id": "escalation_drafter", "context": context, "command": {"resume": {"action": "approve"}}})
         assert decided.status_code == 200, decided.text
@@ -140,7 +140,7 @@ def test_the_chat_graph_answers_and_keeps_its_thread_under_langgraph_server(serv
         first = client.post(f"/threads/{thread}/runs/wait", json={
             "assistant_id": "chat", "context": context, "input": {"question": "Why is Mercer's call-off rate down?"}})
         assert first.status_code == 200, first.text
-        assert first.json()["answer"]["source"] == "template" and "62.0 %" in first.json()["answer"]["text"]
+        assert first.json()["answer"]["source"] == "template" and "62.0%" in first.json()["answer"]["text"]
         second = client.post(f"/threads/{thread}/runs/wait", json={
             "assistant_id": "chat", "context": context, "input": {"question": "And the credit limit?"}}).json()
     assert second["answer"]["steps"][0] == {"tool": "credit", "account_id": "A-00001", "args": {}, "evidence": 1,

@@ -59,10 +59,11 @@ def test_a_brief_written_by_the_embedded_model_passes_the_checks_or_falls_back_m
 
 
 def test_a_chat_answer_of_the_embedded_model_is_checked_and_streamed(demo_db: str, settings: Settings) -> None:
-    """A German question on the real model, streamed: tokens arrive before the answer, and the answer either
-    passes every check (figures, sources, accounts, language) or is the template, with the reason."""
+    """A German question on the real model, streamed: progress (never the model's text) arrives before the
+    answer, and the answer either passes every check (each sentence's claims, sources, accounts, language) or
+    is the template, with the reason."""
     from agents.chat import service as chat
-    from agents.chat.nodes import check_answer
+    from agents.chat.nodes import check_answer, claim_context
     from agents.chat.schemas import Evidence
     from core.access import principal_for_user
     from core.checkpoint import open_checkpointer
@@ -76,11 +77,14 @@ def test_a_chat_answer_of_the_embedded_model_is_checked_and_streamed(demo_db: st
                                   gateway=runtime.gateway()))
         state = chat._compiled(saver).get_state({"configurable": {"thread_id": events[0]["thread_id"]}}).values
     names = [e["event"] for e in events]
-    assert "token" in names and names.index("token") < names.index("answer")
+    assert "progress" in names and names.index("progress") < names.index("answer") and "token" not in names
+    assert all("text" not in e for e in events[:-1])  # no unchecked model text in the stream
     answer = chat.answer_of(events[-1])
-    assert answer.language == "de" and answer.citations
+    assert answer.language == "de" and answer.citations and answer.check_record
     evidence = [Evidence.model_validate(e) for e in state["evidence"]]
     if answer.source == "llm":
-        assert check_answer(answer.text, evidence, "de", kam, AS_OF).ok
+        with session_scope(demo_db) as session:
+            context = claim_context(evidence, "de", AS_OF, session)
+        assert check_answer(answer.text, evidence, "de", kam, context).ok
     else:
-        assert answer.source == "fallback" and answer.failures and "62,0 %" in answer.text
+        assert answer.source == "fallback" and answer.failures and "62,0\xa0%" in answer.text

@@ -274,14 +274,15 @@ def test_a_verifier_failure_is_shown_to_the_model_once() -> None:
 
 
 def test_a_second_verifier_failure_falls_back_and_is_flagged() -> None:
-    from core.llm import Checked
+    from core.llm import Checked, generate_checked
 
     wrong = AIMessage(content='{"quote": "zahlt der Kunde"}')
     gateway = LlmGateway(lambda p: FakeMessagesListChatModel(responses=[wrong, wrong]))
-    checked = gateway.checked([HumanMessage(content=SOURCE)], Quote, validator=_quotes_in_source,
-                              fallback=lambda: Quote(quote="Vertragsstrafe"))
+    checked = generate_checked(gateway, [HumanMessage(content=SOURCE)], schema=Quote, check=_quotes_in_source,
+                               fallback=lambda: Quote(quote="Vertragsstrafe"))
     assert isinstance(checked, Checked) and checked.flagged and checked.value.quote == "Vertragsstrafe"
     assert "does not occur verbatim" in checked.failures[0] and len(checked.calls) == 2
+    assert [r.accepted for r in checked.rounds] == [False, False]  # both rounds kept for the run record
     with pytest.raises(StructuredOutputError) as info:
         LlmGateway(lambda p: FakeMessagesListChatModel(responses=[wrong, wrong])).structured(
             [HumanMessage(content=SOURCE)], Quote, validator=_quotes_in_source)
@@ -289,10 +290,28 @@ def test_a_second_verifier_failure_falls_back_and_is_flagged() -> None:
 
 
 def test_verified_answers_are_not_flagged() -> None:
+    from core.llm import generate_checked
+
     right = AIMessage(content='{"quote": "Bei schuldhaftem Lieferverzug"}')
-    checked = LlmGateway(lambda p: FakeMessagesListChatModel(responses=[right])).checked(
-        [HumanMessage(content=SOURCE)], Quote, validator=_quotes_in_source, fallback=lambda: Quote(quote="x"))
+    checked = generate_checked(LlmGateway(lambda p: FakeMessagesListChatModel(responses=[right])),
+                               [HumanMessage(content=SOURCE)], schema=Quote, check=_quotes_in_source,
+                               fallback=lambda: Quote(quote="x"))
     assert checked.source == "llm" and not checked.flagged and checked.failures == ()
+
+
+def test_plain_text_is_streamed_to_progress_only_and_checked_before_it_is_returned() -> None:
+    """No unchecked model text leaves generate_checked: progress hears how many characters arrived, never the
+    text; a text that fails twice is replaced by the fallback."""
+    from core.llm import generate_checked
+    from core.verify import Failure, Verification
+
+    wrong = AIMessage(content="Der Kunde zahlt nie.")
+    heard: list[object] = []
+    checked = generate_checked(
+        LlmGateway(lambda p: FakeMessagesListChatModel(responses=[wrong, wrong])), [HumanMessage(content="x")],
+        check=lambda text: Verification([Failure("claim", text, "no source says it")], 1), fallback=lambda: "Vorlage",
+        progress=heard.append)
+    assert checked.value == "Vorlage" and checked.flagged and heard and all(isinstance(h, int) for h in heard)
 
 
 # --- async, streaming and usage returned per call ----------------------------------------------------

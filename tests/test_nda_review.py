@@ -565,11 +565,9 @@ def test_a_review_survives_its_worker_being_killed(demo_db: str, settings: Setti
 # --- the hypothesis classifier ---------------------------------------------------------------------------
 def test_the_classifier_trains_saves_and_loads(tmp_path: Path) -> None:
     from agents.nda_review import nli
-    from evals.suites import CONTRACTNLI_PATH
+    from tests.conftest import require_contractnli
 
-    if not CONTRACTNLI_PATH.is_file():
-        pytest.skip("ContractNLI data not available")
-    documents = json.loads(CONTRACTNLI_PATH.read_text())["documents"][:10]
+    documents = json.loads(require_contractnli().read_text())["documents"][:10]
     model = nli.NliModel.fit(documents)
     path = tmp_path / "model.npz"
     model.save(path)

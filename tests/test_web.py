@@ -77,6 +77,19 @@ def test_sign_in_ask_review_an_nda_and_approve_a_draft(site: tuple[str, StubLlmS
         expect(page.locator("#source-title")).to_contain_text("call-off rate")
         expect(page.locator("#source-detail")).to_contain_text("called off of")
         page.screenshot(path=str(shots / "chat.png"), full_page=True)
+        # a fluent but wrong answer, twice: the page never shows its text, only progress and then the template
+        wrong = ["Mercer's call-off rate is 62 %, ", "comfortably above the target ", "of 70 % [1]."]
+        stub.replies.extend([ScriptedReply(stream=wrong), ScriptedReply(stream=wrong)])
+        page.evaluate("""() => { window.__seen = [];
+            new MutationObserver(() => window.__seen.push(document.querySelector('#messages').innerText))
+              .observe(document.querySelector('#messages'),
+                       {subtree: true, childList: true, characterData: true}); }""")
+        page.fill("#question", "What is Mercer's call-off rate?")
+        page.keyboard.press("Enter")
+        expect(page.locator(".msg.bot .badge").last).to_have_attribute("data-source", "fallback", timeout=30_000)
+        seen = page.evaluate("() => window.__seen")
+        assert seen and not any("comfortably" in text for text in seen), "unchecked model text reached the page"
+        assert any("writing" in text or "Checking" in text for text in seen)  # progress only, while it writes
         # a question about another KAM's customer is refused, naming nothing
         page.fill("#question", "How is Kessler Hydraulik doing?")
         page.keyboard.press("Enter")

@@ -11,7 +11,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt
 
-from agents.account_brief.schemas import Language, Trend
+from agents.account_brief.schemas import Trend
+from core.i18n import Language
 
 TITLES = {"call_off_rate": ("Abrufquote", "Call-off rate"), "otif": ("Liefertreue (OTIF)", "OTIF"),
           "revenue": ("Umsatz", "Revenue"), "margin": ("Marge", "Margin")}

@@ -173,7 +173,8 @@ def gather(session: Session, *, as_of: date, account_ids: Sequence[str] | None =
     for a in accounts:
         rolled_up = rolled.get(a.id)
         lights = [KpiLight(rule=r.rule, value=r.value, threshold=r.threshold, unit=r.unit, status=r.status,
-                           period=str(r.inputs.get("period")) if r.inputs.get("period") else None)
+                           period=str(r.inputs.get("period")) if r.inputs.get("period") else None,
+                           direction=r.direction)
                   for r in (rolled_up.results if rolled_up else [])]
         out[a.id] = BriefFacts(
             account_id=a.id, name=a.name, segment=a.segment, industry=a.industry, country=a.country,

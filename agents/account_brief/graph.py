@@ -14,7 +14,6 @@ def build() -> StateGraph[BriefState, BriefContext, BriefInput, BriefState]:
     graph.add_node("gather", nodes.gather)
     graph.add_node("retrieve", nodes.retrieve)
     graph.add_node("draft", nodes.draft)
-    graph.add_node("verify", nodes.verify)
     graph.add_node("compose", nodes.compose)
     graph.add_edge(START, "gather")
     return graph

@@ -1,10 +1,10 @@
 """The brief's steps: gather (batched facts, or one account's) → retrieve (contract clauses the principal may
-see) → draft (the LLM's short summary) → verify (platform verifier; one retry with the failures shown) →
-compose (templates for everything else, and for the summary when the model's failed)."""
+see) → draft (the LLM's short summary through the one checked path: every sentence's claims checked against
+the facts it cites, one repair round with the reasons) → compose (templates for everything else, and for the
+summary when the model's failed)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from datetime import date
 from typing import Any, Literal
@@ -16,15 +16,16 @@ from pydantic import BaseModel, Field
 
 from agents.account_brief import facts as gathering
 from agents.account_brief import prompts, texts
-from agents.account_brief.schemas import Brief, BriefFacts, Language, Statement
+from agents.account_brief.schemas import Brief, BriefFacts, Statement
+from agents.account_brief.sources import claim_context
 from agents.account_brief.state import BriefContext, BriefState
-from core import access
+from core import access, claims
 from core.db.session import session_scope
 from core.errors import NotFound
-from core.llm import StructuredOutputError
-from core.verify import Failure, Verification, verify_citations, verify_numbers, verify_register
+from core.i18n import Language
+from core.llm import generate_checked
+from core.verify import Verification, verify_register
 from knowledge.clauses import CLAUSE_QUERIES, ClauseRef, clauses_for
-from policies.results import RULE_TERMS
 
 MAX_SUMMARY_CHARS = 600
 class SummarySentence(BaseModel):
@@ -67,26 +68,31 @@ def retrieve(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Liter
     return Command(goto="draft", update={"clauses": [c.model_dump() for c in clauses]})
 
 
-def draft(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal["verify", "compose"]]:
+def draft(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Literal["compose"]]:
+    """The model's summary through the one checked path (core.llm.checked): each sentence checked against
+    the facts it cites (core.claims), one repair round, else the template summary, flagged."""
     gateway = runtime.context.llm_gateway()
     if not state.get("use_llm") or gateway is None:
         return Command(goto="compose", update={"prose_source": "template"})
     language: Language = state["language"]  # type: ignore[assignment]
-    messages = [SystemMessage(content=prompts.SYSTEM),
-                HumanMessage(content=prompts.human(facts_of(state), language, state.get("failures", [])))]
-    attempts = state.get("attempts", 0) + 1
-    try:
-        answer = gateway.structured(messages, SummaryAnswer, purpose="drafting")
-    except StructuredOutputError as exc:
-        return Command(goto="compose", update={
-            "attempts": attempts, "prose_source": "fallback", "usage": [asdict(c) for c in exc.calls],
-            "fallback_reason": ("the model could not be reached: " if exc.unavailable else "no valid answer: ")
-            + exc.error[:300]})
-    value: Any = answer.value
-    citable = facts_of(state).citable()
-    sentences = [{**s.model_dump(), "cites": [full_id(c, citable) for c in s.cites]} for s in value.sentences]
-    return Command(goto="verify", update={"attempts": attempts, "draft": sentences,
-                                          "usage": [asdict(c) for c in answer.calls]})
+    f = facts_of(state)
+    clauses = [ClauseRef.model_validate(c) for c in state.get("clauses", [])]
+    context = claim_context(f, language, clauses)
+    citable = f.citable() | {c.cite for c in clauses}
+
+    def cited(answer: SummaryAnswer) -> list[dict[str, Any]]:
+        return [{"text": s.text, "cites": [full_id(c, citable) for c in s.cites]} for s in answer.sentences]
+
+    result = generate_checked(
+        gateway, [SystemMessage(content=prompts.SYSTEM), HumanMessage(content=prompts.human(f, language))],
+        check=lambda answer: check(cited(answer), context), fallback=lambda: None, schema=SummaryAnswer,
+        purpose="drafting")
+    update: dict[str, Any] = {"usage": [asdict(c) for c in result.calls], "check_record": result.record()}
+    if result.source == "llm" and result.value is not None:
+        return Command(goto="compose", update={**update, "prose_source": "llm", "draft": cited(result.value)})
+    reason = ("the model could not be reached: " if result.unavailable else "the checks failed: ") + "; ".join(
+        result.failures)
+    return Command(goto="compose", update={**update, "prose_source": "fallback", "fallback_reason": reason[:500]})
 
 
 def full_id(cite: str, citable: set[str]) -> str:
@@ -98,75 +104,18 @@ def full_id(cite: str, citable: set[str]) -> str:
     return matches[0] if len(matches) == 1 else cite
 
 
-BELOW = re.compile(r"\b(?:below|under|short of|less than|unter(?:halb)?|niedriger als|verfehlt\w*)\b", re.I)
-ABOVE = re.compile(r"\b(?:above|over|exceed\w*|more than|über(?:steigt|schreitet|trifft)?|oberhalb|höher als)\b",
-                   re.I)
-STATUS_WORDS = {"breach": re.compile(r"\b(?:breach\w*|verstoß\w*|verletz\w*)", re.I),
-                "warn": re.compile(r"\b(?:warn\w*)", re.I)}
-# Clauses split at ";", sentence ends and conjunctions, not at commas: "OTIF is 98.3 %, which is below the
-# target" keeps the relative clause with the KPI it is about (the small model wrote exactly that).
-CLAUSE = re.compile(r";|[.!?](?:\s|$)|\b(?:and|but|while|whereas|und|aber|während)\b", re.I)
-
-
-def _claims(text: str, f: BriefFacts) -> list[Failure]:
-    """What a clause says about a KPI it names must be what code computed: "below"/"above" its target, a
-    breach or a warning (the small model wrote "OTIF 98.3 %, below the target of 98.0 %")."""
-    failures = []
-    for clause in CLAUSE.split(text):
-        named = [k for k in f.kpis if k.value is not None and any(
-            re.search(rf"(?<![^\W\d_]){re.escape(name)}(?![^\W\d_])", clause, re.I)
-            for name in (*RULE_TERMS.get(k.rule, ()), *texts.LABELS.get(k.rule, ())))]
-        if len(named) != 1:
-            continue  # no KPI, or several: which one a word refers to is not decidable here
-        k = named[0]
-        value, threshold = k.value or 0.0, k.threshold
-        if threshold is not None and BELOW.search(clause) and not value < threshold:
-            failures.append(Failure("number", clause.strip()[:60], f"says {k.rule} is below its target; it is "
-                                                                    f"{value:g} against {threshold:g}"))
-        if threshold is not None and ABOVE.search(clause) and not value > threshold:
-            failures.append(Failure("number", clause.strip()[:60], f"says {k.rule} is above its target; it is "
-                                                                    f"{value:g} against {threshold:g}"))
-        for status, words in STATUS_WORDS.items():
-            if words.search(clause) and k.status != status:
-                failures.append(Failure("number", clause.strip()[:60], f"calls {k.rule} a {status}; its status is "
-                                                                        f"{k.status}"))
-    return failures
-
-
-def check(sentences: list[dict[str, Any]], f: BriefFacts, language: Language) -> Verification:
-    """Every figure and date traced to a fact the sentence cites (bound to the fact it names), every citation
-    a known id, every sentence cited, what it says about a KPI (below/above target, breach, warning) as
-    computed, in the reader's language and register, short."""
+def check(sentences: list[dict[str, Any]], context: claims.ClaimContext) -> Verification:
+    """Each sentence against the facts it cites (figures, comparisons, trends, dates, content, names), the
+    whole summary in the reader's language and register, short."""
+    report = claims.check_cited([(s["text"], s["cites"]) for s in sentences], context)
     text = " ".join(s["text"] for s in sentences)
-    facts = f.as_facts()
-    always = [x for x in facts if x.id == "as_of" or x.id.startswith("count:")]
-    result = verify_citations([c for s in sentences for c in s["cites"]], f.citable()) + verify_register(
-        text, language, max_chars=MAX_SUMMARY_CHARS)
-    for s in sentences:
-        cited = [x for x in facts if any(x.id == c or x.id.startswith(f"{c}.") for c in s["cites"])]
-        result += verify_numbers(s["text"], [*cited, *always])
-        result.failures += _claims(s["text"], f)
-        if not s["cites"]:
-            result.failures.append(Failure("citation", s["text"][:60], "the sentence cites no fact"))
-    return result
-
-
-def verify(state: BriefState) -> Command[Literal["draft", "compose"]]:
-    language: Language = state["language"]  # type: ignore[assignment]
-    result = check(state["draft"], facts_of(state), language)
-    if result.ok:
-        return Command(goto="compose", update={"prose_source": "llm", "failures": []})
-    failures = [str(x) for x in result.failures]
-    if state.get("attempts", 0) < 2:
-        return Command(goto="draft", update={"failures": failures})  # once more, with what failed
-    return Command(goto="compose", update={"prose_source": "fallback", "failures": failures,
-                                           "fallback_reason": "; ".join(failures)[:500]})
+    return report.verification() + verify_register(text, context.language, max_chars=MAX_SUMMARY_CHARS)
 
 
 def assemble(f: BriefFacts, previous: BriefFacts | None, language: Language, brief_date: date, *,
              kind: str = "brief", summary: list[Statement] | None = None, prose_source: str = "template",
              fallback_reason: str | None = None, clauses: list[ClauseRef] | None = None, model: str | None = None,
-             usage: list[dict[str, Any]] | None = None) -> Brief:
+             usage: list[dict[str, Any]] | None = None, check_record: list[dict[str, Any]] | None = None) -> Brief:
     """The brief from its facts: every part from the templates, the summary from the model when it passed."""
     usage = usage or []
     return Brief(
@@ -178,7 +127,7 @@ def assemble(f: BriefFacts, previous: BriefFacts | None, language: Language, bri
         handover=texts.handover(f, language) if kind == "handover" else [], clauses=clauses or [],
         input_hash=f.input_hash(), model=model, prompt_version=prompts.PROMPT_VERSION,
         prompt_tokens=sum(u["prompt_tokens"] for u in usage),
-        completion_tokens=sum(u["completion_tokens"] for u in usage))
+        completion_tokens=sum(u["completion_tokens"] for u in usage), check_record=check_record or [])
 
 
 def template_brief(f: BriefFacts, previous: BriefFacts | None, language: Language, brief_date: date, *,
@@ -198,5 +147,6 @@ def compose(state: BriefState, runtime: Runtime[BriefContext]) -> Command[Litera
         summary=[Statement(text=s["text"], cites=s["cites"]) for s in state["draft"]] if source == "llm" else None,
         prose_source=source, fallback_reason=state.get("fallback_reason"),
         clauses=[ClauseRef.model_validate(c) for c in state.get("clauses", [])],
-        model=gateway.model_name if gateway is not None and usage else None, usage=usage)
+        model=gateway.model_name if gateway is not None and usage else None, usage=usage,
+        check_record=state.get("check_record"))
     return Command(goto="__end__", update={"brief": brief.model_dump(mode="json")})

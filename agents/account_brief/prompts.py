@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from agents.account_brief import texts
-from agents.account_brief.schemas import BriefFacts, Language
+from agents.account_brief.schemas import BriefFacts
+from core.i18n import Language, day
 
 PROMPT_VERSION = "brief-2026.12.1"
 
@@ -29,18 +30,15 @@ def facts_block(f: BriefFacts, language: Language) -> str:
             lines.append(f"[{k.cite}] {texts.label(k.rule, language)} = {texts.shown(k, k.value, language)}{target} "
                          f"({k.status})")
     if f.next_meeting:
-        lines.append(f"[meeting:{f.next_meeting.id}] next meeting {texts.day(f.next_meeting.date, language)}: "
+        lines.append(f"[meeting:{f.next_meeting.id}] next meeting {day(f.next_meeting.date, language)}: "
                      f"{f.next_meeting.title}")
-    lines += [f"[escalation:{e.id}] open escalation since {texts.day(e.opened_on, language)}: {e.cause}"
+    lines += [f"[escalation:{e.id}] open escalation since {day(e.opened_on, language)}: {e.cause}"
               for e in f.escalations]
-    lines += [f"[interaction:{i.id}] {texts.day(i.date, language)} {i.type}: {i.note[:200]}"
+    lines += [f"[interaction:{i.id}] {day(i.date, language)} {i.type}: {i.note[:200]}"
               for i in f.interactions[:INTERACTIONS_IN_PROMPT]]
     lines += [f"[opportunity:{o.id}] opportunity: {o.title} ({o.status})" for o in f.opportunities[:2]]
     return "\n".join(lines)
 
 
-def human(f: BriefFacts, language: Language, failures: list[str]) -> str:
-    text = f"Facts:\n{facts_block(f, language)}\n\n{INSTRUCTION[language]}"
-    if failures:
-        text += "\n\nYour previous answer failed these checks; fix them:\n" + "\n".join(f"- {x}" for x in failures)
-    return text
+def human(f: BriefFacts, language: Language) -> str:
+    return f"Facts:\n{facts_block(f, language)}\n\n{INSTRUCTION[language]}"

@@ -6,15 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from core.facts import Fact
+from core.i18n import Language
 from knowledge.clauses import ClauseRef
-from policies.results import RULE_TERMS, THRESHOLD_TERMS, Status
+from policies.results import Status
 
-Language = Literal["de", "en"]
 BriefKind = Literal["brief", "handover"]
 ProseSource = Literal["llm", "template", "fallback"]
 
@@ -46,6 +45,7 @@ class KpiLight(BaseModel):
     unit: str
     status: Status
     period: str | None = None
+    direction: Literal["higher", "lower"] | None = None  # which side of the threshold is good
 
     @property
     def cite(self) -> str:
@@ -151,42 +151,6 @@ class BriefFacts(BaseModel):
     def kpi(self, rule: str) -> KpiLight | None:
         return next((k for k in self.kpis if k.rule == rule), None)
 
-    def as_facts(self) -> list[Fact]:
-        """Every figure and date a text about this account may state, with the id it is cited by."""
-        out: list[Fact] = [Fact("as_of", self.as_of, "date", "run")]
-        counts = {"breaches": sum(k.status == "breach" for k in self.kpis),
-                  "warnings": sum(k.status == "warn" for k in self.kpis), "escalations": len(self.escalations),
-                  "interactions": len(self.interactions), "orders": len(self.orders),
-                  "opportunities": len(self.opportunities), "reorders": len(self.reorders),
-                  "documents": len(self.documents)}
-        out += [Fact(f"count:{name}", value, "count", "crm") for name, value in counts.items()]
-        for k in self.kpis:
-            unit = "ratio" if k.unit == "ratio" else "number"
-            if k.value is not None:
-                out.append(Fact(f"kpi:{k.rule}", k.value, unit, "policies", RULE_TERMS.get(k.rule, ())))  # type: ignore[arg-type]
-            if k.threshold is not None:  # a yearly count target pro-rated to the period is shown whole
-                threshold = round(k.threshold) if k.unit == "count" else k.threshold
-                out.append(Fact(f"kpi:{k.rule}.threshold", threshold, unit, "policies", THRESHOLD_TERMS))  # type: ignore[arg-type]
-        if self.next_meeting:
-            out.append(Fact(f"meeting:{self.next_meeting.id}", self.next_meeting.date, "date", "crm"))
-        for i in self.interactions:
-            out.append(Fact(f"interaction:{i.id}", i.date, "date", "crm"))
-        for e in self.escalations:
-            out += [Fact(f"escalation:{e.id}", e.opened_on, "date", "crm"),
-                    Fact(f"escalation:{e.id}.age_days", e.age_days, "days", "crm")]
-        for o in self.orders:
-            out += [Fact(f"order:{o.id}", o.value, "currency", "crm"),
-                    Fact(f"order:{o.id}.date", o.date, "date", "crm")]
-        for d in self.documents:
-            out.append(Fact(f"document:{d.id}", d.date, "date", "knowledge"))
-        for p in self.opportunities:
-            out += [Fact(f"opportunity:{p.id}", p.value, "currency", "crm")]
-        for r in self.reorders:
-            out.append(Fact(f"article:{r.article_id}.proposed_qty", r.proposed_qty, "qty", "policies"))
-            if r.coverage_weeks is not None:
-                out.append(Fact(f"article:{r.article_id}.coverage_weeks", r.coverage_weeks, "weeks", "policies"))
-        return out
-
     def citable(self) -> set[str]:
         """Every id a statement may cite."""
         return ({f"kpi:{k.rule}" for k in self.kpis} | {f"interaction:{i.id}" for i in self.interactions}
@@ -224,6 +188,8 @@ class Brief(BaseModel):
     prompt_version: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # the model's rounds: what it wrote and each sentence's verdict (why a fallback was used)
+    check_record: list[dict[str, Any]] = Field(default_factory=list)
 
     def statements(self) -> list[Statement]:
         return [*self.summary, *self.changes, *self.risks, *self.opportunities, *self.talking_points,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from agents.account_brief import facts as gathering
 from agents.account_brief.graph import builder
-from agents.account_brief.schemas import Brief, BriefFacts, BriefKind, Language
+from agents.account_brief.schemas import Brief, BriefFacts, BriefKind
 from agents.account_brief.state import BriefContext, BriefInput
 from agents.runner import run_graph
 from core import access, audit
@@ -32,6 +32,7 @@ from core.access import Principal
 from core.db import models
 from core.db.session import session_scope
 from core.errors import NotFound
+from core.i18n import Language
 from core.jobs import JobContext, JobQueue
 from core.jobs.queue import utcnow
 from core.llm import LlmGateway

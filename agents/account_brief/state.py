@@ -21,9 +21,8 @@ class BriefInput(TypedDict):
 
 class BriefState(BriefInput, total=False):
     clauses: list[dict[str, Any]]
-    draft: list[dict[str, Any]]  # the model's sentences
-    failures: list[str]  # what the checks found in the last draft
-    attempts: int
+    draft: list[dict[str, Any]]  # the model's sentences that passed the checks
+    check_record: list[dict[str, Any]]  # each round: what the model wrote, each sentence's verdict
     prose_source: str
     fallback_reason: str | None
     usage: Annotated[list[dict[str, Any]], operator.add]

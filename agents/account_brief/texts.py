@@ -5,10 +5,10 @@ states; every figure comes from the facts (no threshold is written here)."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
-from agents.account_brief.schemas import BriefFacts, KpiLight, Language, Statement
+from agents.account_brief.schemas import BriefFacts, KpiLight, Statement
+from core.i18n import Language, day, figure, money, number, percent
 
 LABELS: dict[str, tuple[str, str]] = {  # rule: (de, en)
     "otif": ("Liefertreue (OTIF)", "OTIF"), "call_off_rate": ("Abrufquote", "call-off rate"),
@@ -24,7 +24,7 @@ LABELS: dict[str, tuple[str, str]] = {  # rule: (de, en)
     "revenue_growth": ("Umsatzwachstum", "revenue growth"),
     "qualified_interactions": ("qualifizierte Kontakte", "qualified interactions"),
     "opportunities_identified": ("erkannte Cross-/Up-Sell-Chancen", "cross-/up-sell opportunities identified"),
-    "nda_status": ("NDA", "NDA"),
+    "nda_status": ("NDA-Status", "NDA status"),
 }
 STATUS_WORDS = {"breach": ("Verstoß", "breach"), "warn": ("Warnung", "warning"), "ok": ("in Ordnung", "ok"),
                 "not_enough_data": ("zu wenig Daten", "not enough data")}
@@ -60,29 +60,20 @@ def title(rule: str, language: Language) -> str:
     return text[:1].upper() + text[1:]
 
 
-def number(value: float, decimals: int, language: Language) -> str:
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "X").replace(".", ",").replace("X", ".") if language == "de" else text
-
-
 def shown(kpi: KpiLight, value: float | None, language: Language) -> str:
     """A KPI figure as the panel shows it: ratios as percentages with one decimal, counts and days whole."""
     if value is None:
         return "–"
     if kpi.unit == "ratio":
-        return f"{number(value * 100, 1, language)} %"
+        return percent(value, language)
     if kpi.unit == "currency":
-        return number(value, 2, language)
+        return number(value, language, 2)
     if kpi.unit == "count":  # counts, and yearly count targets pro-rated to the period, are whole
-        return number(round(value), 0, language)
-    return number(value, 1 if not float(value).is_integer() else 0, language)
+        return number(round(value), language)
+    return figure(value, language)
 
 
-def day(value: date, language: Language) -> str:
-    return value.strftime("%d.%m.%Y") if language == "de" else value.isoformat()
-
-
-def _kpi_sentence(k: KpiLight, language: Language) -> Statement:
+def kpi_sentence(k: KpiLight, language: Language) -> Statement:
     value, threshold = shown(k, k.value, language), shown(k, k.threshold, language)
     status = STATUS_WORDS[k.status][_i(language)]
     if k.threshold is None:
@@ -96,7 +87,7 @@ def _kpi_sentence(k: KpiLight, language: Language) -> Statement:
 
 
 def risks(f: BriefFacts, language: Language) -> list[Statement]:
-    out = [_kpi_sentence(k, language) for k in f.kpis if k.status in ("breach", "warn")]
+    out = [kpi_sentence(k, language) for k in f.kpis if k.status in ("breach", "warn")]
     for e in f.escalations:
         out.append(Statement(
             text=(f"Eskalation {e.id} seit {day(e.opened_on, language)} offen ({e.age_days} Tage): {e.cause}"
@@ -111,8 +102,9 @@ def risks(f: BriefFacts, language: Language) -> list[Statement]:
 
 
 def opportunities(f: BriefFacts, language: Language) -> list[Statement]:
-    out = [Statement(text=(f"{o.title} ({o.kind.replace('_', '-')}, {o.status}, {number(o.value, 0, language)} "
-                           f"{f.currency})"), cites=[f"opportunity:{o.id}"]) for o in f.opportunities]
+    out = [Statement(text=f"{o.title} ({o.kind.replace('_', '-')}, {o.status}, "
+                          f"{money(o.value, f.currency, language)})",
+                     cites=[f"opportunity:{o.id}"]) for o in f.opportunities]
     identified = f.kpi("opportunities_identified")
     if identified and identified.status in ("breach", "warn"):
         out.append(Statement(suggestion=True, cites=[identified.cite], text=(
@@ -187,7 +179,7 @@ def summary(f: BriefFacts, language: Language) -> list[Statement]:
                 f"{len(f.escalations)} open escalations.")
     out = [Statement(text=head, cites=[k.cite for k in [*breaches, *warnings]][:6])]
     if worst is not None:
-        out.append(_kpi_sentence(worst, language))
+        out.append(kpi_sentence(worst, language))
     if f.next_meeting:
         m = f.next_meeting
         out.append(Statement(text=(f"Nächster Termin am {day(m.date, language)}: {m.title}." if language == "de"

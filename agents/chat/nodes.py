@@ -1,16 +1,16 @@
 """The chat steps: understand (code: language, account, intent, arguments) → choose (the model picks a tool,
 only when the keywords did not tell) → act (code: the tools, as the caller) → answer (the model phrases from
-numbered sources, streamed; code checks every figure, citation, account and the language; one retry with the
-failures shown, then the template) → finish (the turn joins the thread)."""
+numbered sources; every sentence's claims are checked against the sources it cites, one repair round with the
+reasons, then the template; only checked text is streamed) → finish (the turn joins the thread)."""
 
 from __future__ import annotations
 
 import contextlib
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 from langgraph.types import Command
@@ -18,28 +18,20 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from agents.chat import prompts, resolve, texts
-from agents.chat.schemas import Answer, Citation, Evidence, Language, ToolCall, ToolStep, Turn
+from agents.chat.schemas import Answer, Citation, Evidence, ToolCall, ToolStep, Turn
 from agents.chat.state import ChatContext, ChatState
-from agents.chat.tools import TOOLS, ToolContext, run_tool
-from core import access
+from agents.chat.tools import DRAFT_WORDS, TOOLS, ToolContext, run_tool
+from core import access, claims
 from core.db import models as m
+from core.db.repository import account_names, known_names
 from core.db.session import session_scope
 from core.errors import Forbidden, KamError
 from core.facts import Fact
+from core.i18n import Language
+from core.llm import generate_checked
 from core.llm.structured import StructuredOutputError
-from core.verify import (
-    DEFAULT_MASKS,
-    Failure,
-    Verification,
-    find_dates,
-    find_numbers,
-    traces,
-    verify_numbers,
-    verify_register,
-)
+from core.verify import Failure, Verification, find_dates, find_numbers, traces, verify_register
 
-CITE = re.compile(r"\[(\d{1,2})\]")
-MONTH = re.compile(r"\b\d{4}-\d{2}\b(?!-\d)")  # a month label of a trend (2026-10) names a month, it states no figure
 CLARIFY_ACCOUNTS = 6
 # the question asks why: the notes may say (what the customer told the KAM)
 WHY = re.compile(r"\b(?:why|warum|wieso|weshalb|reason|grund)\b", re.IGNORECASE)
@@ -71,49 +63,111 @@ def _accounts(session: Any, principal: access.Principal) -> tuple[list[resolve.A
 
 
 def understand(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Literal["act", "choose", "finish"]]:
-    """Everything code can read from the question; the model is asked only what code could not tell."""
+    """Everything code can read from the question; the model is asked only what code could not tell. A reply
+    to a question back ("Gerster Komponenten", "I mean A-00007") answers the question that was pending."""
     ctx = runtime.context
     question = state["question"]
     language = resolve.detect_language(question, "de" if ctx.default_language == "de" else "en")
-    update: dict[str, Any] = {"language": language}
+    update: dict[str, Any] = {"language": language, "pending": None}
     with session_scope(ctx.settings().resolved_database_url) as session:
         visible, others = _accounts(session, ctx.principal)
     match = resolve.match_accounts(question, visible, others)
     if match.foreign:
         return _reply(texts.foreign_account(language), "refusal", language, update)
-    if len(match.visible) > 1 and not resolve.is_portfolio(question):
+    pending = state.get("pending")
+    if pending and match.visible and not resolve.intents(question) and resolve.metric_focus(question) is None:
+        language = resolve.detect_language(pending, language)
+        update["language"] = language
+        if len(match.visible) == 1:
+            question = pending
+        else:
+            match = resolve.AccountMatch([a for a in match.visible
+                                          if a in resolve.match_accounts(pending, visible, others).visible]
+                                         or match.visible)
+    compare = resolve.is_compare(question, len(match.visible))
+    # a ranking or count of a named rule with no account named is about the portfolio ("wo ist die OTIF am
+    # schlechtesten?"), not about the account of the thread
+    portfolio = resolve.is_portfolio(question) or (not match.visible and resolve.metric_focus(question) is not None
+                                                   and resolve.operation(question) in RANKING)
+    if len(match.visible) > 1 and not portfolio and not compare:
         return _reply(texts.which_account([(a.id, a.name) for a in match.visible[:CLARIFY_ACCOUNTS]], language),
-                      "clarify", language, update)
-    portfolio = resolve.is_portfolio(question)
-    account_id = match.one.id if match.one else (None if portfolio else state.get("account_id"))
+                      "clarify", language, {**update, "pending": question})
+    account_id = match.one.id if match.one else (None if portfolio or compare else state.get("account_id"))
     update["account_id"] = account_id if account_id else state.get("account_id")
-    tools = resolve.intents(question)
-    if tools == ["kpis"] and WHY.search(question):
-        tools.append("notes")
+    tools = _tools(question, portfolio=portfolio or compare, single=account_id is not None)
+    last = state.get("last_question")
+    if not tools and last:  # a follow-up ("und bei Brenner?", "and at 8 %?") asks the last question again
+        question = f"{question} {last}"  # its own words first: they win over the last question's
+        tools = _tools(question, portfolio=portfolio or compare, single=account_id is not None)
+    if tools:
+        update["last_question"] = question
+    if compare and resolve.metric_focus(question) is None:  # "Dalton vs Brenner": each account's health
+        each = [ToolCall(tool="health", account_id=a.id) for a in match.visible[:2]]
+        return Command(goto="act", update={**update, "calls": [c.model_dump() for c in each]})
     if not tools:
         if ctx.llm_gateway() is None:
             return _reply(texts.not_understood(language), "clarify", language, update)
         return Command(goto="choose", update=update)
-    calls = _plan(tools, question, account_id, named=match.one.id if match.one else None)
+    calls = _plan(tools, question, account_id, ctx.as_of, named=match.one.id if match.one else None,
+                  compared=[a.id for a in match.visible] if compare else None)
     if calls is None:
         return _reply(texts.which_account([(a.id, a.name) for a in visible[:CLARIFY_ACCOUNTS]], language),
-                      "clarify", language, update)
+                      "clarify", language, {**update, "pending": question})
     return Command(goto="act", update={**update, "calls": [c.model_dump() for c in calls]})
 
 
-def _plan(tools: list[str], question: str, account_id: str | None, *, named: str | None = None
-          ) -> list[ToolCall] | None:
+RANKING = ("worst", "best", "lowest", "highest", "count", "filter")
+# a rule asked by name is answered by the tool that holds it; these tools answer more than the rule
+SPECIFIC = ("price_check", "contract", "receivables", "replenishment", "nda", "brief", "escalations")
+CONTACTS = re.compile(r"\b(?:contacts?|touchpoints?|visits?|calls?|meetings?|kontakte?n?|besuche?n?|anrufe?n?|"
+                      r"termine?n?|gespräche?n?|interactions?)\b", re.IGNORECASE)
+
+
+def _tools(question: str, *, portfolio: bool, single: bool) -> list[str]:
+    """The tools a question asks for: the keywords' tools, a rule named by name (the KPI dictionary), a
+    count of contacts, and a rule over all accounts when the question is about the portfolio."""
+    tools = resolve.intents(question)
+    focus = resolve.metric_focus(question)
+    counting = resolve.COUNT.search(question) or resolve.SINCE_MEETING.search(question)
+    if CONTACTS.search(question) and (counting or resolve.THIS_YEAR.search(question)) and focus in (
+            None, "contact_cadence", "qualified_interactions"):
+        return ["contacts"]
+    if focus == "escalations_open_days" or "escalations" in tools:
+        return ["escalations"]
+    if focus and focus != "credit_utilisation" and not any(t in SPECIFIC for t in tools):
+        tools = ["portfolio"] if portfolio and not single else ["kpis", *(["notes"] if WHY.search(question) else [])]
+    elif focus == "credit_utilisation" and portfolio and not single:
+        tools = ["portfolio"]
+    elif portfolio and not single and tools == ["credit"]:
+        return ["portfolio"]
+    return tools
+
+
+def _plan(tools: list[str], question: str, account_id: str | None, as_of: date, *, named: str | None = None,
+          compared: list[str] | None = None) -> list[ToolCall] | None:
     """Typed calls for the tools; None when a tool needs an account and none is known. A part number is
     looked up in every account of the caller unless the question itself names the account."""
+    period = resolve.asked_period(question, as_of)
     calls = []
     for name in tools:
         tool = TOOLS[name]
         if tool.scope == "account" and account_id is None:
             return None
         args: dict[str, Any] = {}
-        target = account_id
+        target = None if tool.scope == "portfolio" else account_id
         if name == "kpis":
-            args["kpi"] = resolve.kpi_focus(question)
+            args = {"kpi": resolve.metric_focus(question), "period": period.label,
+                    "since": period.since.isoformat() if period.since else None}
+        elif name == "portfolio":
+            args = {"metric": resolve.metric_focus(question) or "credit_utilisation",
+                    "operation": resolve.operation(question), "period": period.label, "accounts": compared}
+        elif name == "contacts":
+            args = {"period": period.label, "since": period.since.isoformat() if period.since else None,
+                    "since_meeting": period.since_meeting}
+        elif name == "receivables":
+            args = {"overdue": bool(resolve.OVERDUE.search(question))}
+        elif name == "escalations":
+            args = {"drafts": any(w in question.lower() for w in DRAFT_WORDS)}
         elif name == "price_check":
             args = {"part_number": resolve.part_number(question), "discount": resolve.discount(question)}
             target = named if args["part_number"] else account_id
@@ -147,7 +201,8 @@ def choose(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Literal["
         choice = ToolChoice(tool="none")
     account_id = state.get("account_id")
     _emit("step", tool="choose", chosen=choice.tool)
-    calls = None if choice.tool == "none" else _plan([choice.tool], state["question"], account_id)
+    calls = None if choice.tool == "none" else _plan([choice.tool], state["question"], account_id,
+                                                     runtime.context.as_of)
     if calls is None:
         return _reply(texts.not_understood(language), "clarify", language)
     if choice.query and calls[0].tool == "contract":
@@ -198,52 +253,13 @@ def citations(evidence: list[Evidence]) -> list[Citation]:
 
 
 def facts_of(evidence: list[Evidence]) -> list[Fact]:
-    return [Fact(f["id"], f["value"] if f["unit"] != "date" else _day(f["value"]), f["unit"], f["source"],
-                 tuple(f.get("terms") or ())) for e in evidence for f in e.facts]
-
-
-def _day(value: Any) -> Any:
-    from datetime import date
-
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-# a sentence ends at . ! ? before a space or the end ("62.0 %" and "591.1027-01" do not end one)
-SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?![\s\[]|$))+(?:[.!?]+(?:\s*\[\d{1,2}\])*|$)")
-# what names a thing in a source: an account, article, invoice or clause id
-IDENTIFIER = re.compile(r"\b[A-Z][A-Za-z]*-\d[\w-]*|\b\d{3}\.\d{4}-\d{2}\b|§\s?\d+")
-MIN_STATEMENT_WORDS = 3  # "Ja." or "Laut den Daten:" states nothing that needs a source
-
-
-def cite_by_figures(text: str, evidence: list[Evidence], language: Language) -> str:
-    """A sentence the model left without a source marker gets the sources its figures come from (code knows
-    which tool computed which figure), else the sources that name the same ids (an account, an article); a
-    sentence with neither is left as it is, and fails the check."""
-    facts = [facts_of([e]) for e in evidence]
-    named = [set(IDENTIFIER.findall(e.text(language))) for e in evidence]
-    out, last = [], 0
-    for match in SENTENCE.finditer(text):
-        sentence = match.group(0)
-        if CITE.search(sentence):
-            continue
-        numbers = find_numbers(MONTH.sub(" ", sentence))
-        sources = [n for n, known in enumerate(facts, start=1) if any(traces(x, known) for x in numbers)]
-        ids = set(IDENTIFIER.findall(sentence))
-        sources = sources or [n for n, names in enumerate(named, start=1) if ids & names]
-        if not sources:
-            continue
-        body = sentence.rstrip()
-        end = len(body.rstrip(".!?"))
-        marked = body[:end] + " " + "".join(f"[{n}]" for n in sources[:3]) + body[end:]
-        out += [text[last:match.start()], marked, sentence[len(body):]]
-        last = match.end()
-    return "".join(out) + text[last:]
+    return [f for e in evidence for f in e.fact_list()]
 
 
 def left_out(text: str, source: Evidence, language: Language) -> list[str]:
     """The points of the first (most relevant) source the answer does not state: its key figures and names."""
     facts = {f.id: f for f in facts_of([source])}
-    numbers = find_numbers(MONTH.sub(" ", text))
+    numbers = find_numbers(claims.YEAR_MONTH.sub(" ", text))
     days = {d for _t, _o, d in find_dates(text) if d is not None}
     missing = []
     for key in source.key:
@@ -255,38 +271,39 @@ def left_out(text: str, source: Evidence, language: Language) -> list[str]:
         else:
             stated = any(traces(n, [fact]) for n in numbers)
         if not stated:
-            missing.append(key if fact is None else _display(fact, language))
+            missing.append(key if fact is None else fact.display(language))
     return missing
 
 
-def _display(fact: Fact, language: Language) -> str:
-    shown = fact.display()
-    return shown.replace(",", "X").replace(".", ",").replace("X", ".") if language == "de" else shown
+def claim_context(evidence: list[Evidence], language: Language, as_of: Any, session: Any) -> claims.ClaimContext:
+    """How the answer is checked: each sentence against the sources it cites, names against the CRM."""
+    accounts = sorted({e.account_id for e in evidence if e.account_id})
+    return claims.ClaimContext(
+        sources=[e.claim_source(str(n), language) for n, e in enumerate(evidence, start=1)], language=language,
+        as_of=as_of, marked=True, default_account=accounts[0] if len(accounts) == 1 else None,
+        account_names=account_names(session, accounts),
+        known=[claims.KnownName(name, account) for name, account in known_names(session)])
 
 
 def check_answer(text: str, evidence: list[Evidence], language: Language, principal: access.Principal,
-                 as_of: Any) -> Verification:
-    """The answer's figures trace to the tools' facts, it cites existing sources (at least one), names no
-    account the caller may not see, and is in the reader's language."""
-    result = verify_numbers(text, [*facts_of(evidence), as_of], masks=(*DEFAULT_MASKS, MONTH, CITE))
-    cited = [int(n) for n in CITE.findall(text)]
-    if not cited:
+                 context: claims.ClaimContext) -> Verification:
+    """Every sentence's claims against the sources it cites (core.claims); the whole answer cites at least one
+    source, states the first source's point, names no account the caller may not see, and is in the reader's
+    language."""
+    result = claims.check_text(text, context).verification()
+    if not claims.MARKER.search(text):
         result.failures.append(Failure("citation", "[n]", "no source cited"))
-    result.failures += [Failure("citation", sentence.strip()[:60], "a statement without a source: cite it or leave "
-                                "it out") for sentence in SENTENCE.findall(text)
-                        if len(sentence.split()) > MIN_STATEMENT_WORDS and not CITE.search(sentence)]
-    result.failures += [Failure("citation", f"[{n}]", "there is no such source") for n in cited
-                        if not 1 <= n <= len(evidence)]
     result.failures += [Failure("number", point, "the answer leaves this out; state it as the source writes it")
                         for point in left_out(text, evidence[0], language)] if evidence else []
     result.failures += [Failure("forbidden", a, "an account the reader may not see")
                         for a in resolve.ACCOUNT_ID.findall(text) if not access.can_see_account(principal, a.upper())]
-    return result + verify_register(CITE.sub("", text), language)  # a source marker is no placeholder
+    return result + verify_register(claims.MARKER.sub("", text), language)  # a source marker is no placeholder
 
 
 def answer(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Literal["finish"]]:
-    """The model phrases the answer from the numbered sources (streamed); code checks it; one retry with the
-    failures shown; else the template answer, flagged."""
+    """The model phrases the answer from the numbered sources through the one checked path: while it writes,
+    only progress is streamed (never its text); each sentence is checked, one repair round with the reasons,
+    else the template answer, flagged."""
     ctx = runtime.context
     language = _language(state)
     evidence = [Evidence.model_validate(e) for e in state.get("evidence", [])]
@@ -297,32 +314,59 @@ def answer(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Literal["
             "account_id": state.get("account_id")}
     if gateway is None:
         return _done(Answer(text=template, source="template", **base))
+    with session_scope(ctx.settings().resolved_database_url) as session:
+        context = claim_context(evidence, language, ctx.as_of, session)
     sources = "\n".join(f"[{n}] {e.text(language)}" for n, e in enumerate(evidence, start=1))
     messages: list[Any] = [SystemMessage(content=prompts.ANSWER_SYSTEM[language]),
                            HumanMessage(content=prompts.ANSWER_USER.format(
                                question=state["question"], as_of=ctx.as_of.isoformat(), sources=sources))]
-    failures: list[str] = []
-    for attempt in range(2):
-        _emit("attempt", n=attempt + 1)
-        try:
-            reply = gateway.stream(messages, purpose="chat")
-            text = ""
-            for chunk in reply:
-                text += chunk
-                _emit("token", text=chunk)
-        except Exception as exc:  # an endpoint down after the gateway's retries: the template answers
-            failures = [f"LLM unavailable: {type(exc).__name__}: {exc}"[:300]]
-            break
-        text = cite_by_figures(text.strip(), evidence, language)
-        check = check_answer(text, evidence, language, ctx.principal, ctx.as_of)
-        if check.ok:
-            return _done(Answer(text=text, source="llm", **base))
-        failures = [str(f) for f in check.failures]
-        _emit("rejected", failures=failures)
-        messages += [AIMessage(content=text or "(empty)"),
-                     HumanMessage(content=prompts.RETRY.format(failures=check.feedback(),
-                                                               language="German" if language == "de" else "English"))]
-    return _done(Answer(text=template, source="fallback", failures=failures, **base))
+    rounds = 0
+
+    def check(text: str) -> Verification:
+        nonlocal rounds
+        rounds += 1
+        _emit("checking", attempt=rounds)
+        verification = check_answer(text, evidence, language, ctx.principal, context)
+        if not verification.ok:
+            _emit("rejected", attempt=rounds, sentences=sum(not s["accepted"] for s in verification.sentences))
+        return verification
+
+    result = generate_checked(
+        gateway, messages, check=check, fallback=lambda: template, schema=None, purpose="chat",
+        repair=lambda v: prompts.RETRY.format(failures=v.feedback(),
+                                              language="German" if language == "de" else "English"),
+        progress=_progress())
+    if result.source == "llm":
+        return _done(Answer(text=result.value, source="llm", check_record=result.record(), **base))
+    return _done(Answer(text=template, source="fallback", failures=_reasons(result), check_record=result.record(),
+                        **base))
+
+
+PROGRESS_EVERY = 40  # characters: a progress event says how far the model got, never what it wrote
+
+
+def _progress() -> Any:
+    """A progress event on the first characters and every ``PROGRESS_EVERY`` more (never the text)."""
+    shown = [-PROGRESS_EVERY]
+
+    def heard(chars: int) -> None:
+        if chars - shown[0] >= PROGRESS_EVERY:
+            shown[0] = chars
+            _emit("progress", chars=chars)
+    return heard
+
+
+def _reasons(result: Any) -> list[str]:
+    """Why the model's text was not used, without the text itself (that stays in the run record)."""
+    if result.unavailable:
+        return list(result.failures)
+    last = result.rounds[-1] if result.rounds else None
+    if last is None:
+        return list(result.failures)
+    reasons = [f"sentence {n}: {'; '.join(s['reasons'])}" for n, s in enumerate(last.sentences, start=1)
+               if not s["accepted"]]
+    others = [f for f in last.failures if not f.startswith("claim ")]
+    return (reasons + others)[:12]
 
 
 def _done(result: Answer) -> Command[Literal["finish"]]:

@@ -1,6 +1,7 @@
 """Running the chat: one thread per conversation, owned by the user who started it (a thread of someone else
 answers like one that does not exist), its turns in the checkpointer. ``ask`` returns the answer; ``stream``
-yields the run's events (steps, the model's tokens, rejected attempts, the final checked answer)."""
+yields the run's events (steps, progress while the model writes, checks and rejected attempts, the final checked
+answer: the only model text in the stream)."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def _record_turn(settings: Settings, thread_id: str) -> None:
 
 def stream(settings: Settings, checkpointer: BaseCheckpointSaver[Any], principal: Principal, question: str, *,
            as_of: date, gateway: LlmGateway | None, thread_id: str | None = None) -> Iterator[dict[str, Any]]:
-    """The run's events: ``thread`` first, then ``step``/``attempt``/``token``/``rejected`` as they happen, and
+    """The run's events: ``thread`` first, then ``step``/``progress``/``checking``/``rejected`` as they happen, and
     ``answer`` (the checked answer, the only text to trust) last. The thread is opened (or refused) before
     this returns, so a caller can answer 404 or 422 before it starts streaming."""
     thread_id, language = _open_thread(settings, principal, thread_id, question)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from agents.chat.schemas import Evidence, Language
+from agents.chat.schemas import Evidence
+from core.i18n import Language, day
 
 TOPICS = {
     "de": "Ampel und Status, KPIs (Abrufquote, OTIF, …), Preis- und Margenprüfung, Kreditlimit, offene Posten und "
@@ -44,12 +45,12 @@ def forbidden(reason: str, language: Language) -> str:
 
 def nothing_found(as_of: date, language: Language, missing: str | None = None) -> str:
     if language == "de":
-        return "Dazu zeigen die Daten nichts" + (f" ({missing})" if missing else "") + f", Stand {as_of:%d.%m.%Y}."
-    return "The records show nothing on that" + (f" ({missing})" if missing else "") + f", as of {as_of.isoformat()}."
+        return "Dazu zeigen die Daten nichts" + (f" ({missing})" if missing else "") + f", Stand {day(as_of, 'de')}."
+    return "The records show nothing on that" + (f" ({missing})" if missing else "") + f", as of {day(as_of, 'en')}."
 
 
 def template_answer(evidence: list[Evidence], as_of: date, language: Language) -> str:
     """The deterministic answer: the tools' sentences, each with its source number."""
-    head = (f"Laut den Daten (Stand {as_of:%d.%m.%Y}):" if language == "de"
-            else f"From the records (as of {as_of.isoformat()}):")
+    head = (f"Laut den Daten (Stand {day(as_of, 'de')}):" if language == "de"
+            else f"From the records (as of {day(as_of, 'en')}):")
     return "\n".join([head, *(f"- {e.text(language)} [{n}]" for n, e in enumerate(evidence, start=1))])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -26,12 +26,14 @@ from agents.escalation_drafter.schemas import (
     Trigger,
 )
 from agents.escalation_drafter.state import DraftContext, DraftState
-from core import access, audit
+from core import access, audit, claims
 from core.db import models as m
+from core.db.repository import short_names
 from core.db.session import session_scope
 from core.errors import InvalidInput, NotFound
 from core.facts import Fact
 from core.jobs.queue import utcnow
+from core.llm import generate_checked
 from core.verify import (
     Failure,
     Verification,
@@ -58,9 +60,6 @@ MAIN_FACT = {"call_off_rate": "call_off_rate.value", "otif": "otif.value", "dunn
 MAIN_SUBJECT = {"dunning": "invoice.id", "reorder": "article.part_number"}
 CONTACT_ROLE = {"call_off_rate": "purchasing", "otif": "logistics", "dunning": "purchasing", "reorder": "purchasing"}
 GREETING = re.compile(r"\b(?:sehr geehrte\w*|guten tag|hallo|dear|hello|grüße|regards)\b", re.IGNORECASE)
-# A personal sentence must take up a topic of the notes: two of its longer words occur in one note.
-CONTENT_WORD = re.compile(r"[^\W\d_]{6,}")
-GROUNDING_WORDS = 2
 SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 # The model may not commit the KAM to anything; the template states what the KAM offers.
 PROMISE = re.compile(r"\b(?:we will|we'll|we are going to|we promise|guarantee\w*|wir werden|versprechen|"
@@ -132,7 +131,7 @@ def prepare(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Litera
     # the contract clauses behind the breach, for the reviewer (keywords: no embedding model to load)
     clauses = clauses_for(runtime.context.settings(), runtime.context.principal, t.account_id, t.kind, mode="bm25")
     return Command(goto="write", update={
-        "clauses": [c.model_dump() for c in clauses],
+        "as_of": as_of.isoformat(), "clauses": [c.model_dump() for c in clauses],
         "sender": sender.model_dump(), "recipient": recipient.model_dump(), "currency": account.currency,
         "dates": [d.isoformat() for d in dates], "notes": notes,
         "internal": [{"id": f.id, "value": f.value, "unit": f.unit} for f in internal]})
@@ -147,14 +146,47 @@ def _internal_facts(state: DraftState) -> list[Fact]:
     return [Fact(f["id"], f["value"], f["unit"], "internal") for f in state.get("internal", [])]
 
 
-def check_mail(mail: Mail, state: DraftState, *, whole: bool) -> Verification:
-    """Every figure and date traced to the trigger's facts or the proposed dates; in the recipient's language,
-    formal, no placeholder; to a customer no internal figure or word; a mail not from the template (the
-    model's, or a person's edit: ``whole``) must still state the trigger's main figure and a next step."""
+JUDGED = {"call_off_rate": "call_off_rate", "otif": "otif", "escalation_overdue": "escalations_open_days",
+          "credit_limit": "credit_utilisation"}  # the trigger kinds that judge a KPI against its threshold
+
+
+def claim_context(state: DraftState) -> claims.ClaimContext:
+    """What the model's mail or sentence may claim: the trigger's facts (and its judgement), the proposed
+    dates, the sender and recipient, and the latest notes (which alone can support a cause or an event).
+    Mail text carries no markers: each sentence is bound by what it names."""
+    t, audience, sender, recipient, dates = _context(state)
+    allowed = texts.facts_for(t, dates, audience)
+    assessments: tuple[claims.Assessment, ...] = ()
+    if (metric := JUDGED.get(t.kind)) is not None:
+        value, threshold = t.value(f"{metric}.value"), t.value(f"{metric}.threshold")
+        if metric == "credit_utilisation":
+            threshold = 1.0
+        assessments = (claims.Assessment(metric, value, threshold, "breach", t.direction),)
+    trigger = claims.Source("trigger", "computed", t.account_id, t.explanation, tuple(allowed), assessments,
+                            names=(t.account_name, sender.name, recipient.name))
+    notes = [claims.Source(f"note:{n}", "note", t.account_id, note, tuple(claims.text_facts(f"note:{n}", note)))
+             for n, note in enumerate(state.get("notes", []))]
+    return claims.ClaimContext(sources=[trigger, *notes], language=recipient.language, as_of=_as_of(state, dates),
+                               marked=False, default_account=t.account_id, statements_need_support=False,
+                               account_names={t.account_id: short_names(t.account_name)})
+
+
+def _as_of(state: DraftState, dates: list[date]) -> date:
+    """The run's as-of date (a draft stored before it was kept: the day before its first proposed date)."""
+    return date.fromisoformat(state["as_of"]) if state.get("as_of") else dates[0] - timedelta(days=1)
+
+
+def check_mail(mail: Mail, state: DraftState, *, whole: bool, model: bool = True) -> Verification:
+    """The model's mail: every sentence's claims against the trigger (core.claims); a person's edit: every
+    figure and date traced to the trigger's facts. Both: the recipient's language, formal, no placeholder; to a
+    customer no internal figure or word; a mail not from the template (``whole``) must still state the
+    trigger's main figure, name what it is about and propose a date."""
     t, audience, _sender, recipient, dates = _context(state)
     allowed = texts.facts_for(t, dates, audience)
     text = f"{mail.subject}\n{mail.body}"
-    result = verify_numbers(text, allowed) + verify_register(mail.body, recipient.language)
+    checked = (claims.check_text(text, claim_context(state)).verification() if model
+               else verify_numbers(text, allowed))
+    result = checked + verify_register(mail.body, recipient.language)
     if audience == "customer":
         result += verify_absent(text, _internal_facts(state), terms=INTERNAL_TERMS, allowed=allowed)
     if whole:
@@ -180,9 +212,10 @@ def first_sentence(text: str) -> str:
 
 def check_sentence(sentence: str, state: DraftState) -> Verification:
     """The model's one sentence: no figure, one sentence, no greeting, the recipient's language and register,
-    nothing internal."""
+    nothing internal, no promise; what it claims supported by a note, and it takes up a topic of the notes."""
     _t, audience, _sender, recipient, _dates = _context(state)
-    result = verify_numbers(sentence, []) + verify_register(sentence, recipient.language, max_chars=240)
+    result = claims.check_text(sentence, claim_context(state)).verification()
+    result += verify_numbers(sentence, []) + verify_register(sentence, recipient.language, max_chars=240)
     if audience == "customer":
         result += verify_absent(sentence, terms=INTERNAL_TERMS)
     if promise := PROMISE.search(sentence):
@@ -194,19 +227,18 @@ def check_sentence(sentence: str, state: DraftState) -> Verification:
     if greeting := GREETING.search(sentence):
         result.failures.append(Failure("language", greeting.group(0), "a greeting or sign-off; the template has them"))
     if not grounded(sentence, state.get("notes", [])):
-        result.failures.append(Failure("quote", sentence[:60], f"names no topic of the notes (fewer than "
-                                                              f"{GROUNDING_WORDS} of their words)"))
+        result.failures.append(Failure("quote", sentence[:60], "takes up no topic of the notes"))
     return result
 
 
-def _content_words(text: str) -> set[str]:
-    return {w.lower() for w in CONTENT_WORD.findall(text)}
+# A personal sentence takes up a topic of one note: this share of its content words occur in it (the same
+# measure as the claim checker's support, a lower bar: the sentence refers to the note, it need not restate it).
+TOPIC_SUPPORT = 0.3
 
 
 def grounded(sentence: str, notes: list[str]) -> bool:
-    """Does the sentence take up a topic of one note (at least ``GROUNDING_WORDS`` of its longer words)?"""
-    words = _content_words(sentence)
-    return any(len(words & _content_words(note)) >= GROUNDING_WORDS for note in notes)
+    """Does the sentence take up a topic of one of the notes?"""
+    return any(claims.support(sentence, note)[0] >= TOPIC_SUPPORT for note in notes)
 
 
 def write(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal["store"]]:
@@ -223,26 +255,27 @@ def write(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal[
     if runtime.context.llm_mode == "mail":
         system, human = prompts.mail_messages(t, audience, sender, recipient, dates, state["currency"],
                                               state.get("notes", []))
-        checked = gateway.checked([SystemMessage(content=system), HumanMessage(content=human)], Mail,
-                                  fallback=lambda: template, validator=lambda x: check_mail(x, state, whole=True),
-                                  purpose="drafting")
+        checked = generate_checked(gateway, [SystemMessage(content=system), HumanMessage(content=human)],
+                                   check=lambda x: check_mail(x, state, whole=True), fallback=lambda: template,
+                                   schema=Mail, purpose="drafting")
         usage = [asdict(c) for c in checked.calls]
         return Command(goto="store", update={
             "mail": checked.value.model_dump(), "prose_source": checked.source, "usage": usage,
-            "fallback_reason": "; ".join(checked.failures)[:500] or None})
+            "check_record": checked.record(), "fallback_reason": "; ".join(checked.failures)[:500] or None})
     system, human = prompts.sentence_messages(recipient.language, state.get("notes", []))
-    answer = gateway.checked([SystemMessage(content=system), HumanMessage(content=human)], prompts.PersonalSentence,
-                             fallback=lambda: prompts.PersonalSentence.model_construct(sentence=""),
-                             validator=lambda x: check_sentence(first_sentence(x.sentence), state),
-                             purpose="drafting")
+    answer = generate_checked(gateway, [SystemMessage(content=system), HumanMessage(content=human)],
+                              check=lambda x: check_sentence(first_sentence(x.sentence), state),
+                              fallback=lambda: None, schema=prompts.PersonalSentence, purpose="drafting")
     usage = [asdict(c) for c in answer.calls]
     if answer.source != "llm":
         return Command(goto="store", update={"mail": template.model_dump(), "prose_source": "fallback",
-                                             "usage": usage, "fallback_reason": "; ".join(answer.failures)[:500]})
+                                             "usage": usage, "check_record": answer.record(),
+                                             "fallback_reason": "; ".join(answer.failures)[:500]})
+    assert answer.value is not None  # the checked answer
     personal = first_sentence(answer.value.sentence)
     mail = texts.mail(t, audience, sender, recipient, dates, state["currency"], personal=personal)
-    return Command(goto="store", update={"mail": mail.model_dump(), "prose_source": "llm",
-                                         "personal_sentence": personal, "usage": usage})
+    return Command(goto="store", update={"mail": mail.model_dump(), "prose_source": "llm", "check_record":
+                                         answer.record(), "personal_sentence": personal, "usage": usage})
 
 
 def _log(session: Any, draft_id: str, actor: str, action: str, detail: dict[str, Any], model: str | None = None,
@@ -281,6 +314,7 @@ def store(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal[
                "dates": state["dates"], "clauses": state.get("clauses", []),
                "prose_source": state.get("prose_source", "template"),
                "fallback_reason": state.get("fallback_reason"), "personal_sentence": state.get("personal_sentence"),
+               "check_record": state.get("check_record", []),
                "model": model, "prompt_version": prompts.PROMPT_VERSION,
                "llm_calls": len(usage), "prompt_tokens": sum(u["prompt_tokens"] for u in usage),
                "completion_tokens": sum(u["completion_tokens"] for u in usage)}
@@ -325,7 +359,7 @@ def apply(state: DraftState, runtime: Runtime[DraftContext]) -> Command[Literal[
         mail = current
         if decision.action == "edit":
             mail = Mail(subject=decision.subject or current.subject, body=decision.body or current.body)
-            result = check_mail(mail, state, whole=True)
+            result = check_mail(mail, state, whole=True, model=False)  # a person's text: figures and dates
             if not result.ok:
                 failures = [str(f) for f in result.failures]
                 _log(session, row.id, actor, "refused", {"subject": mail.subject, "body": mail.body,

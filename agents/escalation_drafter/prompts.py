@@ -10,7 +10,8 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from agents.escalation_drafter import texts
-from agents.escalation_drafter.schemas import Audience, Language, Recipient, Trigger
+from agents.escalation_drafter.schemas import Audience, Recipient, Trigger
+from core.i18n import Language
 
 PROMPT_VERSION = "escalation-2026.12.2"
 NOTES_IN_PROMPT = 3

@@ -8,10 +8,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from core.facts import Fact
+from core.i18n import Language
 
 TriggerKind = Literal["call_off_rate", "otif", "escalation_overdue", "dunning", "credit_limit", "reorder"]
 Audience = Literal["customer", "internal"]
-Language = Literal["de", "en"]
 ProseSource = Literal["template", "llm", "fallback"]
 DraftStatus = Literal["in_review", "approved", "rejected"]
 
@@ -23,7 +23,8 @@ class TriggerFact(BaseModel):
     value: float | date | str
     unit: str  # a core.facts unit: ratio, currency, days, qty, weeks, count, date, text
     internal: bool = False
-    terms: tuple[str, ...] = ()  # how a text names it (binds a figure to it)
+    metric: str = ""  # the core.vocabulary name a text gives it (binds a figure to it)
+    figure: Literal["value", "threshold", "input"] = "value"
 
     @model_validator(mode="after")
     def _dated(self) -> TriggerFact:
@@ -33,7 +34,7 @@ class TriggerFact(BaseModel):
 
     def as_fact(self) -> Fact:
         unit = "date" if isinstance(self.value, date) else self.unit
-        return Fact(self.id, self.value, unit, "policies", self.terms)  # type: ignore[arg-type]
+        return Fact(self.id, self.value, unit, "policies", self.metric, self.figure)  # type: ignore[arg-type]
 
 
 class Trigger(BaseModel):
@@ -50,6 +51,7 @@ class Trigger(BaseModel):
     facts: list[TriggerFact]
     explanation: str  # the rule module's formula with the figures, for the reviewer
     actions: list[str] = Field(default_factory=list)  # what the policy requires next
+    direction: Literal["higher", "lower"] | None = None  # which side of the rule's threshold is good
 
     def fact(self, name: str) -> TriggerFact | None:
         return next((f for f in self.facts if f.id == name), None)

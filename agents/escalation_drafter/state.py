@@ -18,6 +18,7 @@ class DraftInput(TypedDict):
 
 
 class DraftState(DraftInput, total=False):
+    as_of: str  # ISO date of the run (the as-of date is no event date in the mail)
     sender: dict[str, Any]  # schemas.Recipient: the KAM who signs
     recipient: dict[str, Any]
     currency: str
@@ -30,6 +31,7 @@ class DraftState(DraftInput, total=False):
     personal_sentence: str | None
     fallback_reason: str | None
     usage: Annotated[list[dict[str, Any]], operator.add]
+    check_record: list[dict[str, Any]]  # the model's rounds and each sentence's verdict
     failures: list[str]  # what the checks found in the last edit
     decision: dict[str, Any]  # schemas.Decision
     status: str  # in_review | approved | rejected

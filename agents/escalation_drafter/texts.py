@@ -12,14 +12,10 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from agents.escalation_drafter.schemas import Audience, Language, Mail, Recipient, Trigger
+from agents.escalation_drafter.schemas import Audience, Mail, Recipient, Trigger
+from core import i18n
+from core.i18n import Language, money, percent
 
-MONTHS = {"de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-                 "November", "Dezember"),
-          "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                 "November", "December")}
-WEEKDAYS = {"de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
-            "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
 PROPOSED_DATES = 3
 LEAD_DAYS = 2
 
@@ -57,35 +53,20 @@ def proposed_dates(as_of: date, busy: Iterable[date], count: int = PROPOSED_DATE
     return out
 
 
-# --- how figures are written ------------------------------------------------------------------------------
-def percent(value: float, language: Language) -> str:
-    text = f"{value * 100:.1f} %"
-    return text.replace(".", ",") if language == "de" else text
-
-
-def money(value: float, currency: str, language: Language) -> str:
-    text = f"{value:,.2f}"
-    if language == "de":
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return f"{text} {currency}"
-
-
+# --- how figures are written (core.i18n); a date in a mail carries its weekday ---------------------------
 def whole(value: float, language: Language) -> str:
-    text = f"{round(value):,}"
-    return text.replace(",", ".") if language == "de" else text
+    return i18n.number(round(value), language)
 
 
 def day(value: date, language: Language) -> str:
-    if language == "de":
-        return f"{WEEKDAYS['de'][value.weekday()]}, {value.strftime('%d.%m.%Y')}"
-    return f"{WEEKDAYS['en'][value.weekday()]}, {value.day} {MONTHS['en'][value.month - 1]} {value.year}"
+    """Monday, 30 November 2026 / Montag, 30. November 2026."""
+    return i18n.weekday_date(value, language)
 
 
 def period_text(period: str | None, language: Language) -> str:
     """"2026-10" → "im Oktober 2026" / "in October 2026"; a rolling window → the last twelve months."""
     if period and len(period) == 7 and period[4] == "-":
-        year, month = int(period[:4]), int(period[5:])
-        return f"{'im' if language == 'de' else 'in'} {MONTHS[language][month - 1]} {year}"
+        return f"{'im' if language == 'de' else 'in'} {i18n.month(period, language)}"
     return "in den letzten zwölf Monaten" if language == "de" else "over the last twelve months"
 
 
@@ -94,8 +75,7 @@ def signed(t: Trigger, language: Language) -> str:
     valid_from = t.value("contract.valid_from")
     if not isinstance(valid_from, date):
         return ""
-    return f" vom {valid_from.strftime('%d.%m.%Y')}" if language == "de" else \
-        f" of {valid_from.day} {MONTHS['en'][valid_from.month - 1]} {valid_from.year}"
+    return f" vom {i18n.day(valid_from, language)}" if language == "de" else f" of {i18n.day(valid_from, language)}"
 
 
 def greeting(recipient: Recipient, language: Language) -> str:
@@ -237,10 +217,14 @@ def mail(t: Trigger, audience: Audience, sender: Recipient, recipient: Recipient
 def facts_for(t: Trigger, dates: list[date], audience: Audience) -> list[Any]:
     """What a mail about the trigger may state: its facts (internal ones only internally), the proposed dates
     and the year of the period it names."""
+    import dataclasses
+
     from core.facts import Fact
 
-    allowed = [f.as_fact() for f in t.facts if audience == "internal" or not f.internal]
-    allowed += [Fact(f"proposed_date:{i}", d, "date", "calendar") for i, d in enumerate(dates)]
-    if t.period and len(t.period) == 7:
-        allowed.append(Fact("period.year", int(t.period[:4]), "number", "period"))
+    month = t.period if t.period and len(t.period) == 7 else ""  # a value judged for one month is that month's
+    allowed = [dataclasses.replace(f.as_fact(), period=month if f.id == f"{t.kind}.value" else "")
+               for f in t.facts if audience == "internal" or not f.internal]
+    allowed += [Fact(f"proposed_date:{i}", d, "date", "calendar", "proposed") for i, d in enumerate(dates)]
+    if month:
+        allowed.append(Fact("period.year", int(month[:4]), "number", "period"))
     return allowed

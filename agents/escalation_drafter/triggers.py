@@ -21,13 +21,14 @@ from policies import credit, kpis, receivables, replenishment
 from policies.config import get_policies
 from policies.health import health
 from policies.periods import parse_period
-from policies.results import RULE_TERMS, THRESHOLD_TERMS, RuleResult
+from policies.results import RuleResult
 
 
 def _rule_facts(r: RuleResult) -> list[TriggerFact]:
-    facts = [TriggerFact(id=f"{r.rule}.value", value=r.value or 0.0, unit=r.unit, terms=RULE_TERMS.get(r.rule, ()))]
+    facts = [TriggerFact(id=f"{r.rule}.value", value=r.value or 0.0, unit=r.unit, metric=r.rule)]
     if r.threshold is not None:
-        facts.append(TriggerFact(id=f"{r.rule}.threshold", value=r.threshold, unit=r.unit, terms=THRESHOLD_TERMS))
+        facts.append(TriggerFact(id=f"{r.rule}.threshold", value=r.threshold, unit=r.unit, metric=r.rule,
+                                 figure="threshold"))
     return facts
 
 
@@ -52,7 +53,7 @@ def _with_contract(t: Trigger, contract: m.Contract | None) -> Trigger:
         return t
     facts = [TriggerFact(id="contract.id", value=contract.id, unit="text")]
     if contract.valid_from is not None:
-        facts.append(TriggerFact(id="contract.valid_from", value=contract.valid_from, unit="date"))
+        facts.append(TriggerFact(id="contract.valid_from", value=contract.valid_from, unit="date", metric="document"))
     return t.model_copy(update={"facts": [*t.facts, *facts]})
 
 
@@ -71,17 +72,17 @@ def scan(session: Session, *, as_of: date, account_ids: Sequence[str] | None = N
                     key=f"{r.rule}:{account_id}:{period}", kind=r.rule, account_id=account_id,
                     account_name=name, subject=account_id, period=period, severity="high",
                     audiences=["customer", "internal"], facts=_rule_facts(r), explanation=r.explanation,
-                    actions=list(r.actions)))
+                    actions=list(r.actions), direction=r.direction))
             elif r.rule == "escalations_open_days" and r.status == "breach":
                 oldest = r.inputs.get("oldest_opened_on")
                 found.append(Trigger(
                     key=f"escalation_overdue:{account_id}:{oldest}", kind="escalation_overdue", account_id=account_id,
                     account_name=name, subject=account_id, severity="high", audiences=["internal"],
                     facts=[*_rule_facts(r), TriggerFact(id="escalations.open", value=float(
-                        r.inputs.get("open_escalations", 0)), unit="count"),
+                        r.inputs.get("open_escalations", 0)), unit="count", metric="escalations"),
                         *([TriggerFact(id="escalations.oldest_opened_on", value=date.fromisoformat(oldest),
-                                       unit="date")] if oldest else [])],
-                    explanation=r.explanation, actions=list(r.actions)))
+                                       unit="date", metric="escalation")] if oldest else [])],
+                    explanation=r.explanation, actions=list(r.actions), direction=r.direction))
     month = month_key(add_months(month_start(as_of), -1))  # OTIF is judged per closed month
     ctx = kpis.KpiContext(session, parse_period(month, as_of), policy.kpis, scope, list_ids=False)
     for r in kpis.otif(ctx, scope if scope is not None else list(names)):
@@ -90,7 +91,7 @@ def scan(session: Session, *, as_of: date, account_ids: Sequence[str] | None = N
                 key=f"otif:{r.subject}:{month}", kind="otif", account_id=r.subject,
                 account_name=names.get(r.subject, r.subject), subject=r.subject, period=month, severity="high",
                 audiences=["customer", "internal"], facts=_rule_facts(r), explanation=r.explanation,
-                actions=list(r.actions)))
+                actions=list(r.actions), direction=r.direction))
     for position in credit.credit_positions(session, as_of=as_of, account_ids=scope, policy=policy.credit).values():
         if position.status != "breach":
             continue
@@ -100,13 +101,13 @@ def scan(session: Session, *, as_of: date, account_ids: Sequence[str] | None = N
             key=f"credit_limit:{position.account_id}:{as_of.isoformat()}", kind="credit_limit",
             account_id=position.account_id, account_name=names.get(position.account_id, position.account_id),
             subject=position.account_id, severity="high", audiences=["internal"],
-            facts=[TriggerFact(id=f"credit.{key}", value=value, unit="currency", internal=True)
+            facts=[TriggerFact(id=f"credit.{key}", value=value, unit="currency", internal=True, metric=key)
                    for key, value in figures.items()]
                   + [TriggerFact(id="credit_utilisation.value", value=position.utilisation or 0.0, unit="ratio",
-                                 internal=True, terms=RULE_TERMS["credit_utilisation"]),
+                                 internal=True, metric="credit_utilisation"),
                      TriggerFact(id="credit.insurer_decision", value=position.insurer_decision, unit="text",
                                  internal=True)],
-            explanation=position.as_rule_result().explanation, actions=list(position.reasons)))
+            explanation=position.as_rule_result().explanation, actions=list(position.reasons), direction="lower"))
     for invoice in receivables.open_invoices(session, as_of=as_of, account_ids=scope, policy=policy.receivables):
         if not invoice.consult_kam:
             continue
@@ -115,11 +116,13 @@ def scan(session: Session, *, as_of: date, account_ids: Sequence[str] | None = N
             account_id=invoice.account_id, account_name=names.get(invoice.account_id, invoice.account_id),
             subject=invoice.invoice_id, severity="high" if invoice.due_dunning_level >= 3 else "medium",
             audiences=["customer", "internal"],
-            facts=[TriggerFact(id="invoice.open_amount", value=invoice.open_amount, unit="currency"),
-                   TriggerFact(id="invoice.due_date", value=invoice.due_date, unit="date"),
-                   TriggerFact(id="invoice.days_overdue", value=float(invoice.days_overdue), unit="days"),
+            facts=[TriggerFact(id="invoice.open_amount", value=invoice.open_amount, unit="currency",
+                               metric="open_amount"),
+                   TriggerFact(id="invoice.due_date", value=invoice.due_date, unit="date", metric="due"),
+                   TriggerFact(id="invoice.days_overdue", value=float(invoice.days_overdue), unit="days",
+                               metric="days_overdue"),
                    TriggerFact(id="invoice.dunning_level", value=float(invoice.due_dunning_level), unit="count",
-                               internal=True),
+                               internal=True, metric="dunning_level"),
                    TriggerFact(id="invoice.id", value=invoice.invoice_id, unit="text"),
                    TriggerFact(id="invoice.currency", value=invoice.currency, unit="text")],
             explanation=invoice.explanation, actions=[invoice.next_step]))
@@ -130,11 +133,14 @@ def scan(session: Session, *, as_of: date, account_ids: Sequence[str] | None = N
             subject=line.article_id, severity="high" if line.empty else "medium", audiences=["customer", "internal"],
             facts=[TriggerFact(id="article.part_number", value=line.part_number, unit="text"),
                    TriggerFact(id="article.description", value=line.description, unit="text"),
-                   TriggerFact(id="article.proposed_qty", value=float(line.proposed_qty), unit="qty"),
-                   TriggerFact(id="article.stock_on_hand", value=float(line.stock_on_hand), unit="qty"),
-                   *([TriggerFact(id="article.coverage_weeks", value=round(line.coverage_weeks, 1), unit="weeks")]
-                     if line.coverage_weeks is not None else []),
-                   TriggerFact(id="article.lead_time_weeks", value=float(line.lead_time_weeks), unit="weeks")],
+                   TriggerFact(id="article.proposed_qty", value=float(line.proposed_qty), unit="qty",
+                               metric="proposed_qty"),
+                   TriggerFact(id="article.stock_on_hand", value=float(line.stock_on_hand), unit="qty",
+                               metric="stock_on_hand"),
+                   *([TriggerFact(id="article.coverage_weeks", value=round(line.coverage_weeks, 1), unit="weeks",
+                                  metric="coverage_weeks")] if line.coverage_weeks is not None else []),
+                   TriggerFact(id="article.lead_time_weeks", value=float(line.lead_time_weeks), unit="weeks",
+                               metric="lead_time_weeks")],
             explanation=line.explanation, actions=["confirm the re-order with the customer"]))
     contracts = _framework_contracts(session, scope, as_of)
     found = [_with_contract(t, contracts.get(t.account_id)) for t in found]

@@ -38,7 +38,7 @@ from pydantic import BaseModel, Field
 
 from agents.nda_review.extractors import DISCLOSURE_NOTICE, EXCLUSION_KINDS
 from agents.nda_review.prompts import NLI_SYSTEM, nli_question
-from core.llm import LlmCallRecord, LlmGateway
+from core.llm import LlmCallRecord, LlmGateway, generate_checked
 from core.verify import Failure, Verification, locate_quote, verify_quotes
 from policies.nda import NdaFacts, RuleFacts
 
@@ -483,8 +483,9 @@ def decide(spans: Sequence[str], *, language: str, model: NliModel | None, gatew
 
         messages = [SystemMessage(content=NLI_SYSTEM),
                     HumanMessage(content=nli_question(HYPOTHESES[hypothesis], texts))]
-        checked = gateway.checked(messages, StatedAnswer, validator=quoted, fallback=functools.partial(
-            StatedAnswer, stated="yes" if prediction.label == "Entailment" else "no"))
+        checked = generate_checked(gateway, messages, check=quoted, schema=StatedAnswer, purpose="extraction",
+                                   fallback=functools.partial(StatedAnswer, stated="yes" if prediction.label ==
+                                                              "Entailment" else "no"))
         calls.extend(checked.calls)
         if checked.flagged:
             predictions[hypothesis] = dataclasses.replace(prediction, source="fallback")

@@ -19,7 +19,7 @@ from agents.nda_review.extractors import extract_facts
 from agents.nda_review.schemas import LlmUse, NdaReport, NliItem
 from agents.nda_review.state import ReviewContext, ReviewState
 from agents.nda_review.text import NdaText
-from core.llm import LlmGateway, StructuredOutputError
+from core.llm import LlmGateway, generate_checked
 from core.llm.usage import LlmCallRecord
 from core.verify import Failure, Verification, locate_quote, verify_quotes
 from knowledge.extract import ExtractedDocument
@@ -115,14 +115,12 @@ def ask(gateway: LlmGateway, doc: NdaText, rule: str, clause_starts: list[int], 
     messages = [SystemMessage(content=prompts.SYSTEM),
                 HumanMessage(content=prompts.question(rule, texts, our_name))]
     schema = questions.SCHEMAS[rule]
-    try:
-        answer = gateway.structured(messages, schema, purpose="extraction",
-                                    validator=_validator(rule, source, pattern_reading, doc))
-    except StructuredOutputError as exc:
-        note = "; ".join(exc.failures) or exc.error
-        why = "the model could not be reached" if exc.unavailable else "the model's reading failed the checks"
+    answer = generate_checked(gateway, messages, check=_validator(rule, source, pattern_reading, doc),
+                              fallback=lambda: None, schema=schema, purpose="extraction")
+    if answer.source == "fallback":
+        why = "the model could not be reached" if answer.unavailable else "the model's reading failed the checks"
         return pattern_reading.model_copy(update={"uncertain": True, "source": "fallback",
-                                                  "note": f"{why}: {note}"[:500]}), exc.calls
+                                                  "note": f"{why}: {'; '.join(answer.failures)}"[:500]}), answer.calls
     if pattern_reading.found and not pattern_reading.uncertain:
         return pattern_reading, answer.calls  # confirmed: the patterns' reading, with the model agreeing
     value: Any = answer.value

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from policies.nda import Finding, Language, Verdict
+from core.i18n import Language
+from policies.nda import Finding, Verdict
 
 NliLabel = Literal["Entailment", "Contradiction", "NotMentioned"]
 

@@ -13,6 +13,7 @@ from api.cli import (  # noqa: F401  (they register commands)
     rules,
     serve,
     users,
+    verify,
 )
 from api.cli.common import app
 

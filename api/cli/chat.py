@@ -15,7 +15,7 @@ SOURCE = {"llm": "AI text, checked", "template": "from the records", "fallback":
 
 
 def _show(events: Any, as_json: bool) -> str | None:
-    """Steps and the model's text (unchecked) on stderr as they come; the checked answer on stdout."""
+    """Steps and progress on stderr as they come; the checked answer on stdout (no unchecked model text)."""
     thread_id = None
     for event in events:
         kind = event["event"]
@@ -24,10 +24,10 @@ def _show(events: Any, as_json: bool) -> str | None:
         elif kind == "step" and event.get("tool") != "choose":
             found = event.get("refused") or f"{event.get('evidence', 0)} source(s)"
             err_console.print(f"[dim]▸ {event['tool']} {event.get('account_id') or ''}: {found}[/]", highlight=False)
-        elif kind == "token" and not as_json:
-            err_console.print(f"[dim]{event['text']}[/]", end="", highlight=False, markup=True)
-        elif kind == "rejected":
-            err_console.print("\n[dim](the AI text failed the checks)[/]", highlight=False)
+        elif kind == "checking" and not as_json:
+            err_console.print("[dim]▸ checking the AI text against the sources[/]", highlight=False)
+        elif kind == "rejected" and not as_json:
+            err_console.print(f"[dim]  {event['sentences']} sentence(s) failed the checks[/]", highlight=False)
         elif kind == "answer":
             if as_json:
                 print_json({"thread_id": thread_id, **{k: v for k, v in event.items() if k != "event"}})

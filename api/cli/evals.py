@@ -15,7 +15,7 @@ from core.settings import get_settings
 @app.command("eval")
 def eval_cmd(
     agent: Annotated[str, typer.Option(help="retrieval | contractnli | nda_facts | nda_review | account_brief | "
-                                            "escalation_drafter | chat")] = "retrieval",
+                                            "escalation_drafter | chat | chat_kam | claims")] = "retrieval",
     model: Annotated[str | None, typer.Option(help="LLM model name (LLM suites).")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (LLM suites).")] = None,
     cassette: Annotated[str, typer.Option(help="LLM suites: off (live), replay (recorded, offline) or record.")

@@ -10,6 +10,7 @@ from rich.table import Table
 from api.cli.common import app, console, db_session, parse_as_of, principal_for, print_json, reported_errors
 from core import access
 from core.db.repository import get_account
+from core.i18n import figure, percent
 
 STATUS_STYLE = {"breach": "bold red", "warn": "yellow", "ok": "green", "not_enough_data": "dim"}
 
@@ -17,7 +18,7 @@ STATUS_STYLE = {"breach": "bold red", "warn": "yellow", "ok": "green", "not_enou
 def _fmt_value(value: float | None, unit: str) -> str:
     if value is None:
         return "–"
-    return f"{value * 100:.1f} %" if unit == "ratio" else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return percent(value, "en") if unit == "ratio" else figure(value, "en")
 
 
 @app.command()

@@ -52,9 +52,10 @@ def _sse(events: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 
 STREAM_DOC = ("Server-Sent Events: `thread` (the thread id), `step` (a tool ran: which, for which account, how "
-              "many sources, or why it gave nothing), `attempt`, `token` (the model's text as it is written, not yet "
-              "checked), `rejected` (the checks failed; the next attempt or the template follows), and `answer` "
-              "(the checked answer with its citations: the only text to show as the answer).")
+              "many sources, or why it gave nothing), `progress` (how many characters the model has written; "
+              "never its text), `checking` and `rejected` (the checks ran; they failed and the repair round or "
+              "the template follows), and `answer` (the checked answer with its citations: the only text in the "
+              "stream).")
 
 
 @router.post("", response_model=ChatOut,
@@ -65,12 +66,15 @@ STREAM_DOC = ("Server-Sent Events: `thread` (the thread id), `step` (a tool ran:
 def chat(body: ChatIn, request: Request, principal: PrincipalDep, settings: SettingsDep,
          checkpointer: CheckpointerDep, gateway: ChatGatewayDep, as_of: AsOfDep,
          stream: Annotated[bool, Query(description="Stream Server-Sent Events")] = False,
+         llm: Annotated[bool, Query(description="Let the model phrase the answer (checked); false: the template "
+                                                "answer only, as `kam chat --no-llm`")] = True,
          accept: Annotated[str | None, Header()] = None) -> Any:
     """Ask about your accounts. Every figure of the answer comes from the rule modules and the CRM; the model
     only phrases it, and a text whose figures, sources, accounts or language fail the checks is replaced by the
     template answer (``source``: llm, template, fallback, refusal or clarify)."""
     request.app.state.chat_limiter.hit(principal.user_id, "questions")
-    events = service.stream(settings, checkpointer, principal, body.message, as_of=as_of, gateway=gateway,
+    events = service.stream(settings, checkpointer, principal, body.message, as_of=as_of,
+                            gateway=gateway if llm else None,
                             thread_id=body.thread_id)
     if stream or (accept or "").startswith("text/event-stream"):
         return StreamingResponse(_sse(events), media_type="text/event-stream",

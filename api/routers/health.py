@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import SettingsDep
+from api.deps import OptionalPrincipalDep, SettingsDep
 from api.readiness import run_readiness_checks
 from api.schemas import Liveness, Readiness
 
@@ -19,9 +19,10 @@ async def healthz() -> Liveness:
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
-def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
-    """Database, vector store and LLM endpoint each answer; 503 if any does not."""
+def readyz(request: Request, settings: SettingsDep, principal: OptionalPrincipalDep) -> JSONResponse:
+    """Database, vector store and LLM endpoint each answer; 503 if any does not. An anonymous caller (a load
+    balancer) learns only ready or not; which dependency failed, and why, needs a token."""
     checks = run_readiness_checks(settings, llm_base_url=getattr(request.app.state, "llm_base_url", None))
     ready = all(c["ok"] for c in checks.values())
-    body = Readiness(status="ready" if ready else "not ready", checks=checks)
+    body = Readiness(status="ready" if ready else "not ready", checks=checks if principal is not None else None)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

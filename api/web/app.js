@@ -124,7 +124,6 @@ async function ask(question) {
   const bubble = el("div", { class: "msg bot provisional" }, steps, text);
   messages.append(bubble);
   messages.scrollTop = messages.scrollHeight;
-  let draft = "";
   const response = await api("/chat", { method: "POST", headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
                                         body: JSON.stringify({ message: question, thread_id: threadId }) });
   if (!response.ok) {
@@ -140,8 +139,9 @@ async function ask(question) {
     else if (name === "step" && data.tool && data.tool !== "choose") {
       steps.append(el("div", {}, `▸ ${data.tool}${data.account_id ? " " + data.account_id : ""}: ` +
                                (data.refused ? data.refused : `${data.evidence} source(s)`)));
-    } else if (name === "token") { draft += data.text; text.textContent = draft + " (checking…)"; }
-    else if (name === "rejected") { draft = ""; text.textContent = "The AI text failed the checks; trying again …"; }
+    } else if (name === "progress") { text.textContent = `The AI is writing (${data.chars} characters) …`; }
+    else if (name === "checking") { text.textContent = "Checking the AI text against the sources …"; }
+    else if (name === "rejected") { text.textContent = "The AI text failed the checks; trying again …"; }
     else if (name === "answer") {
       bubble.classList.remove("provisional");
       text.replaceChildren(...cited(data.text, data.citations));

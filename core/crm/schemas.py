@@ -13,13 +13,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from core.db import models
+from core.i18n import Language
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and line breaks are text; the rest is not
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Period = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Language = Literal["de", "en"]
 Qty = Annotated[int, Field(ge=0)]
 Money = Annotated[float, Field(ge=0)]
 

@@ -45,3 +45,30 @@ def list_accounts(
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(models.Account.id).limit(limit).offset(offset)).scalars().all()
     return list(rows), total
+
+
+LEGAL_FORM = (" GmbH & Co. KG", " GmbH", " AG", " SE", " KG", " plc", " Inc.", " Ltd.", " Ltd", " LLC", " S.p.A.",
+              " S.r.l.", " s.r.o.", " a.s.", " Sp. z o.o.", " SA", " S.A.", " B.V.", " N.V.")
+
+
+def short_names(name: str) -> tuple[str, ...]:
+    """How a text names a company: in full, and without its legal form ("Mercer Antriebstechnik")."""
+    trimmed = next((name[: -len(form)] for form in LEGAL_FORM if name.endswith(form)), name)
+    return tuple(dict.fromkeys((name, trimmed)))
+
+
+def account_names(session: Session, account_ids: Collection[str]) -> dict[str, tuple[str, ...]]:
+    rows = session.execute(select(models.Account.id, models.Account.name)
+                           .where(models.Account.id.in_(sorted(account_ids)))).all()
+    return {account_id: short_names(name) for account_id, name in rows}
+
+
+def known_names(session: Session) -> list[tuple[str, str | None]]:
+    """Every account, contact and user name the CRM holds, with the account it belongs to (None for users):
+    a text naming one outside its sources names someone it has no source for."""
+    names: list[tuple[str, str | None]] = []
+    for account_id, name in session.execute(select(models.Account.id, models.Account.name)).all():
+        names += [(n, account_id) for n in short_names(name)]
+    names += [(n, a) for n, a in session.execute(select(models.Contact.name, models.Contact.account_id)).all()]
+    names += [(n, None) for (n,) in session.execute(select(models.User.name)).all()]
+    return names

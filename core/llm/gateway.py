@@ -11,16 +11,15 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, BaseMessageChunk, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, BaseMessageChunk
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr
 
-from core.errors import LlmUnavailable
 from core.llm import structured as so
-from core.llm.retry import is_transient, llm_async_retrying, llm_retrying
+from core.llm.retry import llm_async_retrying, llm_retrying
 from core.llm.usage import CALL_TAG, LlmCallRecord, UsageLedger
 from core.settings import LlmPurpose, Settings
 from core.verify import Verification
@@ -80,20 +79,6 @@ class Structured(Generic[T]):
     value: T
     calls: tuple[LlmCallRecord, ...]
     repaired: bool  # the first answer failed (schema or verifier) and the repair round fixed it
-
-
-@dataclass(frozen=True)
-class Checked(Generic[T]):
-    """An answer the caller can trust: the model's verified one, or the deterministic fallback, flagged."""
-
-    value: T
-    source: Literal["llm", "fallback"]
-    failures: tuple[str, ...]  # why the fallback was used (empty for a verified answer)
-    calls: tuple[LlmCallRecord, ...]
-
-    @property
-    def flagged(self) -> bool:
-        return self.source == "fallback"
 
 
 C = TypeVar("C", Iterator[str], AsyncIterator[str])
@@ -278,57 +263,25 @@ class LlmGateway:
     # --- structured output ---------------------------------------------------------------------
     def structured(self, messages: Sequence[BaseMessage], schema: type[T], *, purpose: LlmPurpose = "extraction",
                    validator: Validator[T] | None = None) -> Structured[T]:
-        """A ``schema`` instance that validates (and passes ``validator``, e.g. the verifier), after at most one
-        repair round that shows the model what failed; else :class:`StructuredOutputError` for the fallback."""
-        try:
-            model = self.model(purpose)  # starting the embedded server may fail here
-        except LlmUnavailable as exc:
-            raise so.StructuredOutputError(schema, "", f"LLM unavailable: {exc}"[:300], unavailable=True) from exc
-        runnable: Any = None
-        kwargs: dict[str, Any] = {}
-        if self.structured_mode == "function_calling":
-            runnable = model.bind_tools([schema], tool_choice="auto")  # llama.cpp needs "auto" explicitly
-        else:
-            kwargs = so.request_kwargs(self.structured_mode, schema, dict(getattr(model, "extra_body", None) or {}))
-        conversation = list(messages)
-        calls: list[LlmCallRecord] = []
-        error, raw = "", ""
-        failures: list[str] = []
-        value: T | None = None
-        for round_ in range(2):
-            try:
-                reply = self.invoke(conversation, purpose=purpose, runnable=runnable, **kwargs)
-            except Exception as exc:
-                # an endpoint still down after the retries is one more reason for the caller's fallback
-                if not (isinstance(exc, LlmUnavailable) or is_transient(exc)):
-                    raise
-                raise so.StructuredOutputError(schema, raw, f"LLM unavailable: {type(exc).__name__}: {exc}"[:300],
-                                               failures=failures, last_value=value, calls=tuple(calls),
-                                               unavailable=True) from exc
-            calls.append(reply.usage)
-            raw, parsed, parse_error = so.parse(schema, reply.message)
-            if parsed is None:
-                error, failures = parse_error or "unknown", []
-                feedback = so.REPAIR_PROMPT.format(error=error)
-            else:
-                value = parsed  # type: ignore[assignment]
-                check = validator(value) if validator is not None else Verification()  # type: ignore[arg-type]
-                if check.ok:
-                    return Structured(value, tuple(calls), repaired=round_ > 0)  # type: ignore[arg-type]
-                error, failures = "the answer failed verification", [str(f) for f in check.failures]
-                feedback = so.VERIFY_PROMPT.format(failures=check.feedback())
-            conversation += [AIMessage(content=raw or "(empty)"), HumanMessage(content=feedback)]
-        raise so.StructuredOutputError(schema, raw, error, failures=failures, last_value=value, calls=tuple(calls))
+        """A ``schema`` instance that validates (and passes ``validator``), after at most one repair round
+        (``core.llm.checked``); else :class:`StructuredOutputError` for a caller with a fallback of its own."""
+        from core.llm.checked import generate_checked
 
-    def checked(self, messages: Sequence[BaseMessage], schema: type[T], *, fallback: Callable[[], T],
-                validator: Validator[T] | None = None, purpose: LlmPurpose = "extraction") -> Checked[T]:
-        """The design rule in one call: the model answers, code verifies, one repair round, else the
-        deterministic ``fallback`` (flagged), also when the endpoint stays unreachable after the retries."""
-        try:
-            result = self.structured(messages, schema, purpose=purpose, validator=validator)
-        except so.StructuredOutputError as exc:
-            return Checked(fallback(), "fallback", tuple(exc.failures or [exc.error]), exc.calls)
-        return Checked(result.value, "llm", (), result.calls)
+        result = generate_checked(self, messages, check=validator or (lambda _v: Verification()),
+                                  fallback=lambda: None, schema=schema, purpose=purpose)
+        if result.source == "llm":
+            return Structured(result.value, result.calls, repaired=len(result.rounds) > 1)  # type: ignore[arg-type]
+        last = result.rounds[-1] if result.rounds else None
+        if result.unavailable:
+            error = result.failures[0] if result.failures else "LLM unavailable"
+        elif last is not None and not last.parsed:
+            error = last.failures[0]
+        else:
+            error = "the answer failed verification"
+        raise so.StructuredOutputError(schema, last.text if last else "", error,
+                                       failures=[] if result.unavailable else list(result.failures),
+                                       last_value=result.last_value, calls=result.calls,
+                                       unavailable=result.unavailable)
 
 
 async def _empty() -> AsyncIterator[Any]:

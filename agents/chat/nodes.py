@@ -96,7 +96,10 @@ def understand(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Liter
     update["account_id"] = account_id if account_id else state.get("account_id")
     tools = _tools(question, portfolio=portfolio or compare, single=account_id is not None)
     last = state.get("last_question")
-    if not tools and last:  # a follow-up ("und bei Brenner?", "and at 8 %?") asks the last question again
+    # a follow-up that changes only the account, the discount or the time ("und bei Brenner?", "and at 8 %?",
+    # "and last month?") asks the last question again; anything else goes to the model's choice
+    if not tools and last and (match.visible or portfolio or resolve.discount(question) is not None
+                               or resolve.asked_period(question, ctx.as_of).any):
         question = f"{question} {last}"  # its own words first: they win over the last question's
         tools = _tools(question, portfolio=portfolio or compare, single=account_id is not None)
     if tools:

@@ -162,7 +162,11 @@ def _plan(tools: list[str], question: str, account_id: str | None, as_of: date, 
             args = {"kpi": resolve.metric_focus(question), "period": period.label,
                     "since": period.since.isoformat() if period.since else None}
         elif name == "portfolio":
-            args = {"metric": resolve.metric_focus(question) or "credit_utilisation",
+            metric = resolve.metric_focus(question) or ("credit_utilisation" if "credit" in resolve.intents(question)
+                                                        else None)
+            if metric is None:  # the model chose the portfolio for a question naming no rule: ask, don't guess
+                return None
+            args = {"metric": metric,
                     "operation": resolve.operation(question), "period": period.label, "accounts": compared}
         elif name == "contacts":
             args = {"period": period.label, "since": period.since.isoformat() if period.since else None,

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import OperationalError
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core import access, auth

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
                                              "when it fails or is off).")
     chat_retrieval_mode: Literal["hybrid", "vector", "bm25"] = Field(
         "hybrid", description="How the chat finds contract passages: hybrid (vectors and keywords), vector or bm25.")
+    chat_answer_budget_s: float = Field(18.0, gt=0, description="Seconds a chat answer may take with the model: "
+                                        "the repair round is skipped when the first attempt used half of it.")
     chat_messages_per_minute: int = Field(30, ge=1, description="Chat questions one user may ask per minute (429 "
                                                                 "above).")
 

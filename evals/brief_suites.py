@@ -121,6 +121,10 @@ def brief_values(facts: dict[str, Any]) -> list[float]:
             for v in node:
                 walk(v)
     walk(facts)
+    for k in facts.get("kpis", []):  # "8.0 points below the target": a KPI's distance from its threshold
+        if isinstance(k.get("value"), (int, float)) and isinstance(k.get("threshold"), (int, float)):
+            gap = abs(float(k["value"]) - float(k["threshold"]))
+            values.extend((gap, gap * 100))
     statuses = [k.get("status") for k in facts.get("kpis", [])]
     values += [float(statuses.count(status)) for status in set(statuses)]  # "2 rule breaches, 1 warning"
     return values

@@ -41,6 +41,7 @@ from evals.escalation_suites import _mentions
 from evals.suites import EVAL_AS_OF, GOLDEN_DIR, Case, CaseResult, mean
 
 QUESTIONS = GOLDEN_DIR / "chat_kam" / "questions.jsonl"
+QUESTIONS_V2 = GOLDEN_DIR / "chat_kam" / "questions_v2.jsonl"  # the second, unseen batch
 GRADES = ("correct", "partial", "wrong", "wrongly_refused", "leaked")
 FIGURE_TOPICS = {"otif", "call_off_rate", "forecast_deviation", "emergency_air_share", "contact_cadence",
                  "qualified_interactions", "nps_score", "nps_response_rate", "revenue_growth", "account_margin",
@@ -52,17 +53,24 @@ NOTHING = re.compile(r"records show nothing|Daten nichts", re.IGNORECASE)
 
 
 def split_of(key: str) -> str:
-    """Half of the threads are held out, by a hash fixed before the first run."""
-    return "holdout" if int(hashlib.sha256(f"chat_kam:{key}".encode()).hexdigest(), 16) % 2 else "dev"
+    """Half of the first batch's threads were held out, by a hash fixed before the first run; their failures were
+    listed once on 2026-12-07, so that half is ``holdout-v1`` (seen). The second batch, written later by another
+    helper who read no code, is ``holdout-v2`` whole: not looked at while tuning."""
+    if key.startswith("v2-"):
+        return "holdout-v2"
+    return "holdout-v1" if int(hashlib.sha256(f"chat_kam:{key}".encode()).hexdigest(), 16) % 2 else "dev"
 
 
-def load_questions(path: Path = QUESTIONS) -> list[Case]:
+def load_questions(paths: tuple[Path, ...] = (QUESTIONS, QUESTIONS_V2)) -> list[Case]:
     """One case per thread (a single question is a thread of one turn), its turns in order."""
     threads: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            q = json.loads(line)
-            threads[q["thread"] or q["id"]].append(q)
+    for path in paths:
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                q = json.loads(line)
+                threads[q["thread"] or q["id"]].append(q)
     cases = []
     for key, turns in threads.items():
         turns.sort(key=lambda q: q["turn"])

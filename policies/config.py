@@ -131,18 +131,26 @@ class ReceivablesPolicy(_Strict):
         return self
 
 
+class PriorityPolicy(_Strict):
+    version: str
+    warn_factor: float = Field(ge=0, le=1)
+    act_from: float = Field(gt=0)
+    weights: dict[str, float]
+
+
 class Policies(_Strict):
     kpis: KpiPolicy
     margins: MarginPolicy
     credit: CreditPolicy
     replenishment: ReplenishmentPolicy
     receivables: ReceivablesPolicy
+    priority: PriorityPolicy
 
 
 P = TypeVar("P", bound=BaseModel)
 FILES: dict[str, type[BaseModel]] = {
     "kpis": KpiPolicy, "margins": MarginPolicy, "credit": CreditPolicy,
-    "replenishment": ReplenishmentPolicy, "receivables": ReceivablesPolicy,
+    "replenishment": ReplenishmentPolicy, "receivables": ReceivablesPolicy, "priority": PriorityPolicy,
 }
 
 

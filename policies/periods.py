@@ -1,4 +1,5 @@
-"""Reporting periods: ``2026-11`` (month), ``2026-Q3`` (quarter), ``2026`` (year), ``R12`` (rolling 12 months).
+"""Reporting periods: ``2026-11`` (month), ``2026-Q3`` (quarter), ``2026`` (year), ``R12`` (the last 12 complete
+months: as of 2026-11-26 that is 1 Nov 2025 – 31 Oct 2026; its previous year 1 Nov 2024 – 31 Oct 2025).
 
 A period never reaches past ``as_of``: a period that contains it is *partial* and ends there. Months
 that are complete (ended before ``as_of``) are listed for rules that need whole months.
@@ -67,9 +68,9 @@ _YEAR = re.compile(r"^(\d{4})$")
 
 def parse_period(label: str | None, as_of: date) -> Period:
     text = (label or "R12").strip().upper()
-    if text == "R12":
-        start = add_months(month_start(as_of), -11)
-        return Period("R12", start, as_of, as_of, as_of)
+    if text == "R12":  # the last 12 complete months, as KAMs read it: the month of as_of is not yet closed
+        end = month_start(as_of) - timedelta(days=1)
+        return Period("R12", add_months(month_start(as_of), -12), end, end, as_of)
     match = _MONTH.match(text) or _QUARTER.match(text) or _YEAR.match(text)
     if match is None:
         raise InvalidInput(f"period {label!r} not understood; use YYYY-MM, YYYY-Qn, YYYY or R12")

@@ -86,7 +86,8 @@ def test_template_briefs_state_only_computed_figures_and_cite_what_exists(demo_d
         assert 3 <= len(brief.talking_points) <= 5 and brief.prose_source == "template"
     f = facts_of(demo_db, "A-00001")
     risks = " ".join(s.text for s in nodes.template_brief(f, None, language, AS_OF).risks)  # type: ignore[arg-type]
-    wanted = "Abrufquote 62,0\xa0%, Ziel 70,0\xa0%" if language == "de" else "Call-off rate 62.0%, target 70.0%"
+    wanted = ("Abrufquote 62,0\xa0%: 8,0 Prozentpunkte unter dem Ziel von 70,0\xa0%" if language == "de"
+              else "Call-off rate 62.0%: 8.0 percentage points below the target of 70.0%")
     assert wanted in risks
 
 

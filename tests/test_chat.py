@@ -241,7 +241,7 @@ def test_the_model_chooses_a_tool_only_when_the_keywords_do_not_tell(ask: Any) -
                               "Vogel's exposure is 83,112.14 EUR against a limit of 342,000.00 EUR [1].")
     _, answer = ask("Vogel: are we safe to ship more?", gateway=gateway)
     assert answer.steps[0].tool == "credit" and answer.steps[0].account_id == "A-00005"
-    assert answer.source == "llm" and "Tools:" in model.prompts[0]
+    assert answer.source == "llm" and "Tools, with their arguments" in model.prompts[0]
 
 
 def test_a_knowledge_store_that_is_down_is_said_not_guessed_around(ask: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -423,3 +423,21 @@ def test_post_chat_has_the_llm_switch(client: Any) -> None:
     body = client.post("/chat", params={"llm": "false"}, json={"message": "OTIF of Mercer?"},
                        headers=bearer("U-KAM-001")).json()
     assert body["answer"]["source"] == "template"
+
+
+def test_the_models_choice_carries_validated_arguments(ask: Any) -> None:
+    """When code cannot tell the tool, the model picks it with its arguments from the tools' schemas: a rule
+    name outside the list is sent back once with the reason, the account is resolved by code."""
+    gateway, model = scripted('{"tool": "portfolio", "metric": "delivery_quality", "operation": "worst"}',
+                              '{"tool": "portfolio", "metric": "otif", "operation": "worst"}',
+                              "A-00007 has the lowest OTIF [1].")
+    _, answer = ask("Which customer should I worry about for getting parts out the door in time?", gateway=gateway)
+    assert answer.steps[0].tool == "portfolio", answer.steps
+    assert "no such rule" in model.prompts[1]  # the failed choice was shown to the model
+    assert "portfolio(metric, operation)" in model.prompts[0] and "otif" in model.prompts[0]
+
+
+def test_a_model_choice_naming_another_kams_customer_is_refused(ask: Any) -> None:
+    gateway, _ = scripted('{"tool": "credit", "account": "Kessler Hydraulik"}')
+    _, answer = ask("Are we safe to ship more to them?", gateway=gateway)
+    assert answer.source == "refusal" and "Kessler" not in answer.text and not answer.citations

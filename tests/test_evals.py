@@ -498,18 +498,24 @@ def test_gate_chat_kam_beside_a_chat_that_refuses_everything(settings) -> None:
 def test_chat_kam_golden_set_is_what_kams_ask_and_independent_of_the_chat() -> None:
     import json
 
-    from evals.chat_kam_suites import QUESTIONS, load_questions
+    from evals.chat_kam_suites import QUESTIONS, QUESTIONS_V2, load_questions
 
     questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    second = [json.loads(line) for line in QUESTIONS_V2.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(questions) >= 120 and len({q["id"] for q in questions}) == len(questions)
     assert sum(q["language"] == "de" for q in questions) >= 0.4 * len(questions)
     assert sum(bool({"portfolio", "time"} & set(q["kinds"])) for q in questions) >= 0.25 * len(questions)
     assert sum(q["expect"] == "refusal" for q in questions) >= 15
     assert sum("thread" in q["kinds"] for q in questions) >= 16
     cases = load_questions()
-    assert {c.split for c in cases} == {"dev", "holdout"}
-    held = sum(len(c.inputs["turns"]) for c in cases if c.split == "holdout")
+    assert {c.split for c in cases} == {"dev", "holdout-v1", "holdout-v2"}
+    held = sum(len(c.inputs["turns"]) for c in cases if c.split == "holdout-v1")
     assert 0.35 * len(questions) <= held <= 0.65 * len(questions)
+    # the second batch (another writer, after the first holdout was seen) is unseen whole, with the same mix
+    assert len(second) >= 60 and all(q["id"].startswith("v2-") for q in second)
+    assert sum(q["language"] == "de" for q in second) >= 0.4 * len(second)
+    assert sum(bool({"portfolio", "time"} & set(q["kinds"])) for q in second) >= 0.25 * len(second)
+    assert sum(len(c.inputs["turns"]) for c in cases if c.split == "holdout-v2") == len(second)
     source = (Path(__file__).parents[1] / "evals" / "chat_kam_suites.py").read_text(encoding="utf-8")
     imports = [line for line in source.splitlines() if line.lstrip().startswith(("from agents", "import agents"))]
     assert imports == ["        from agents.chat import service"]  # only to ask; never its tools or resolver

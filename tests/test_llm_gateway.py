@@ -15,7 +15,7 @@ from core.llm import LlmGateway, StructuredOutputError
 from core.llm.gateway import TOOL_CALL_PLACEHOLDER, build_chat_model
 from core.llm.retry import is_transient, retry_after_seconds
 from core.llm.structured import unbounded_string_fields
-from core.settings import Settings
+from core.settings import Settings, get_settings
 from core.verify import Verification
 from tests.llm_stub import ScriptedReply, StubLlmServer, completion
 
@@ -314,6 +314,24 @@ def test_plain_text_is_streamed_to_progress_only_and_checked_before_it_is_return
     assert checked.value == "Vorlage" and checked.flagged and heard and all(isinstance(h, int) for h in heard)
 
 
+def test_a_slow_first_attempt_leaves_no_time_for_a_repair(llm_stub: StubLlmServer) -> None:
+    """A person waits at most about the budget: when the first attempt used half of it, the repair round is
+    skipped and the fallback follows (the chat's p95 was 20 s because every second-round failure cost two)."""
+    from core.llm import generate_checked
+    from core.verify import Failure, Verification
+
+    llm_stub.script(ScriptedReply(stream=["Der Kunde zahlt nie."], delay_s=0.3),
+                    ScriptedReply(stream=["Der Kunde zahlt nie."]))
+    never = lambda text: Verification([Failure("claim", text, "no source says it")], 1)  # noqa: E731
+    slow = generate_checked(_gateway_on(llm_stub), [HumanMessage(content="x")], check=never,
+                            fallback=lambda: "Vorlage", budget_s=0.4)
+    assert slow.value == "Vorlage" and len(slow.calls) == 1 and "no time for a repair round" in slow.failures[-1]
+    llm_stub.script(ScriptedReply(stream=["Der Kunde zahlt nie."]), ScriptedReply(stream=["Der Kunde zahlt nie."]))
+    quick = generate_checked(_gateway_on(llm_stub), [HumanMessage(content="x")], check=never,
+                             fallback=lambda: "Vorlage", budget_s=30)
+    assert quick.value == "Vorlage" and len(quick.calls) == 2  # time enough: the repair round ran
+
+
 # --- async, streaming and usage returned per call ----------------------------------------------------
 def test_async_invoke_and_stream_return_their_usage(llm_stub: StubLlmServer) -> None:
     import asyncio
@@ -342,3 +360,38 @@ def test_the_ledger_is_bounded_but_its_totals_count_every_call() -> None:
         ledger.add(LlmCallRecord("chat", "m", 10, 1, 0.01, 1, True, tag=f"t{i % 2}"))
     assert len(ledger.records) == 100 and ledger.summary()["calls"] == 250
     assert ledger.summary()["prompt_tokens"] == 2500 and len(ledger.for_tag("t0")) == 50
+
+
+def test_llm_status_asks_the_running_services_server(settings: Settings, llm_stub: StubLlmServer,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kam llm status` started a second model server; it must ask the one the service runs (found through
+    the endpoint file the embedded server writes), and start none when no service runs."""
+    import json
+    import os
+
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from core.llm.embedded import endpoint_file
+
+    monkeypatch.delenv("KAM_LLM_BASE_URL", raising=False)
+    get_settings.cache_clear()
+    current = get_settings()
+    runner = CliRunner()
+    idle = runner.invoke(app, ["llm", "status", "--no-measure", "--json"])
+    assert idle.exit_code == 0, idle.output
+    assert json.loads(idle.output)["healthy"] is False and "no running" in json.loads(idle.output)["note"]
+
+    endpoint_file(current).parent.mkdir(parents=True, exist_ok=True)
+    endpoint_file(current).write_text(json.dumps({"base_url": llm_stub.base_url, "model": "qwen", "pid": os.getpid(),
+                                                  "server_pid": os.getpid()}), encoding="utf-8")
+    asked = runner.invoke(app, ["llm", "status", "--no-measure", "--json"])
+    assert asked.exit_code == 0, asked.output
+    info = json.loads(asked.output)
+    assert info["healthy"] is True and info["endpoint"] == llm_stub.base_url
+    assert f"pid {os.getpid()}" in info["server"]
+
+    endpoint_file(current).write_text(json.dumps({"base_url": llm_stub.base_url, "model": "qwen", "pid": 2 ** 22 + 7,
+                                                  "server_pid": 1}), encoding="utf-8")  # a killed service
+    stale = runner.invoke(app, ["llm", "status", "--no-measure", "--json"])
+    assert json.loads(stale.output)["healthy"] is False

@@ -30,8 +30,14 @@ def test_periods() -> None:
         date(2026, 7, 1), date(2026, 9, 30), False, ["2026-07", "2026-08", "2026-09"])
     november = parse_period("2026-11", AS_OF)
     assert november.partial and november.end == AS_OF and november.complete_months == []
+    # R12 is the last 12 complete months (it was 11 and the running one); its previous year the 12 before
     r12 = parse_period(None, AS_OF)
-    assert r12.start == date(2025, 12, 1) and len(r12.complete_months) == 11
+    assert (r12.start, r12.end, r12.partial, len(r12.complete_months)) == (date(2025, 11, 1), date(2026, 10, 31),
+                                                                           False, 12)
+    before = r12.previous_year()
+    assert (before.start, before.end) == (date(2024, 11, 1), date(2025, 10, 31))
+    first_day = parse_period("R12", date(2026, 12, 1))
+    assert (first_day.start, first_day.end) == (date(2025, 12, 1), date(2026, 11, 30))
     assert parse_period("2026", AS_OF).end == AS_OF
     with pytest.raises(InvalidInput, match="not understood"):
         parse_period("Q3/2026", AS_OF)

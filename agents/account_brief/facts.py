@@ -174,7 +174,9 @@ def gather(session: Session, *, as_of: date, account_ids: Sequence[str] | None =
         rolled_up = rolled.get(a.id)
         lights = [KpiLight(rule=r.rule, value=r.value, threshold=r.threshold, unit=r.unit, status=r.status,
                            period=str(r.inputs.get("period")) if r.inputs.get("period") else None,
-                           direction=r.direction)
+                           direction=r.direction,
+                           inputs={k: v for k, v in r.inputs.items()
+                                   if isinstance(v, int | float | str) or v is None})
                   for r in (rolled_up.results if rolled_up else [])]
         out[a.id] = BriefFacts(
             account_id=a.id, name=a.name, segment=a.segment, industry=a.industry, country=a.country,

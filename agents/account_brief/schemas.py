@@ -8,10 +8,12 @@ import json
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from core.i18n import Language
 from knowledge.clauses import ClauseRef
+from policies.labels import period_words
+from policies.periods import parse_period
 from policies.results import Status
 
 BriefKind = Literal["brief", "handover"]
@@ -46,6 +48,7 @@ class KpiLight(BaseModel):
     status: Status
     period: str | None = None
     direction: Literal["higher", "lower"] | None = None  # which side of the threshold is good
+    inputs: dict[str, float | int | str | None] = {}  # the rule's scalar inputs, so a reason can name them
 
     @property
     def cite(self) -> str:
@@ -190,6 +193,12 @@ class Brief(BaseModel):
     completion_tokens: int = 0
     # the model's rounds: what it wrote and each sentence's verdict (why a fallback was used)
     check_record: list[dict[str, Any]] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def period(self) -> str:
+        """The KPIs' period with its dates, in the brief's language ("R12: 01.11.2025 – 31.10.2026")."""
+        return period_words(parse_period(None, self.facts.as_of), self.language)
 
     def statements(self) -> list[Statement]:
         return [*self.summary, *self.changes, *self.risks, *self.opportunities, *self.talking_points,

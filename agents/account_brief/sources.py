@@ -12,6 +12,9 @@ from core.i18n import Language, day, money, month, number, percent
 from knowledge.clauses import ClauseRef
 
 ACCOUNT_REF = "account"
+# the inputs of a rule that its reason in words names (policies.labels.reason), with their units
+REASON_INPUTS: tuple[tuple[str, Unit], ...] = (("min_margin", "ratio"), ("target_margin", "ratio"),
+                                              ("days_overdue", "days"), ("due_dunning_level", "count"))
 TREND_METRICS = {"call_off_rate": "call_off_rate", "otif": "otif", "margin": "account_margin", "revenue": "revenue"}
 
 
@@ -49,6 +52,12 @@ def claim_sources(f: BriefFacts, language: Language, clauses: list[ClauseRef] | 
             threshold = round(k.threshold) if k.unit == "count" else k.threshold
             facts.append(Fact(f"kpi:{k.rule}.threshold", threshold, unit, "policies", k.rule,
                               "threshold"))
+        if k.value is not None and k.threshold is not None:  # how far from the target (policies.labels.reason)
+            ratio = k.unit == "ratio"
+            facts.append(Fact(f"kpi:{k.rule}.gap", round(abs(k.value - k.threshold) * (100 if ratio else 1), 6),
+                              "points" if ratio else unit, "policies", k.rule, "input"))
+        facts += [Fact(f"kpi:{k.rule}.{name}", value, kind, "policies", name, "input")  # what a reason names
+                  for name, kind in REASON_INPUTS if isinstance(value := k.inputs.get(name), int | float)]
         series: tuple[claims.Series, ...] = ()
         text = f"{a} {texts.kpi_sentence(k, language).text}"
         if (trend := trends.get(k.rule)) is not None:

@@ -8,26 +8,13 @@ import re
 from typing import Any
 
 from agents.account_brief.schemas import BriefFacts, KpiLight, Statement
-from core.i18n import Language, day, figure, money, number, percent
+from core.i18n import Language, day, money, number
+from policies import labels
+from policies.labels import rule_label as label
+from policies.labels import rule_title as title
+from policies.labels import status_word
+from policies.results import RuleResult
 
-LABELS: dict[str, tuple[str, str]] = {  # rule: (de, en)
-    "otif": ("Liefertreue (OTIF)", "OTIF"), "call_off_rate": ("Abrufquote", "call-off rate"),
-    "forecast_deviation": ("Prognoseabweichung", "forecast deviation"),
-    "emergency_air_share": ("Anteil Notfall-Luftfracht", "emergency air freight share"),
-    "contact_cadence": ("Kontaktfrequenz", "contact cadence"), "nps_score": ("NPS", "NPS"),
-    "nps_response_rate": ("NPS-Rücklaufquote", "NPS response rate"),
-    "escalations_open_days": ("Alter offener Eskalationen (Tage)", "age of open escalations (days)"),
-    "escalations_documented": ("dokumentierte Eskalationen", "documented escalations"),
-    "credit_utilisation": ("Kreditlimit-Auslastung", "credit utilisation"),
-    "receivables": ("überfällige Forderungen", "overdue receivables"),
-    "account_margin": ("Marge", "margin"), "contract_coverage": ("Vertragsabdeckung", "contract coverage"),
-    "revenue_growth": ("Umsatzwachstum", "revenue growth"),
-    "qualified_interactions": ("qualifizierte Kontakte", "qualified interactions"),
-    "opportunities_identified": ("erkannte Cross-/Up-Sell-Chancen", "cross-/up-sell opportunities identified"),
-    "nda_status": ("NDA-Status", "NDA status"),
-}
-STATUS_WORDS = {"breach": ("Verstoß", "breach"), "warn": ("Warnung", "warning"), "ok": ("in Ordnung", "ok"),
-                "not_enough_data": ("zu wenig Daten", "not enough data")}
 SECTION = {
     "de": {"title": "Kundenbrief", "handover_title": "Übergabe", "kpis": "Kennzahlen", "trends": "Verlauf (12 Monate)",
            "summary": "Lage", "changes": "Seit dem letzten Brief", "history": "Letzte Kontakte",
@@ -50,44 +37,20 @@ def _i(language: Language) -> int:
     return 0 if language == "de" else 1
 
 
-def label(rule: str, language: Language) -> str:
-    return LABELS.get(rule, (rule, rule))[_i(language)]
+def shown(kpi: KpiLight, value: float | None, language: Language, currency: str | None = None) -> str:
+    """A KPI figure as the panel shows it (policies.labels.shown)."""
+    return labels.shown(value, kpi.unit, language, currency)
 
 
-def title(rule: str, language: Language) -> str:
-    """The label at the start of a sentence ("OTIF", "Call-off rate")."""
-    text = label(rule, language)
-    return text[:1].upper() + text[1:]
-
-
-def shown(kpi: KpiLight, value: float | None, language: Language) -> str:
-    """A KPI figure as the panel shows it: ratios as percentages with one decimal, counts and days whole."""
-    if value is None:
-        return "–"
-    if kpi.unit == "ratio":
-        return percent(value, language)
-    if kpi.unit == "currency":
-        return number(value, language, 2)
-    if kpi.unit == "count":  # counts, and yearly count targets pro-rated to the period, are whole
-        return number(round(value), language)
-    return figure(value, language)
-
-
-def kpi_sentence(k: KpiLight, language: Language) -> Statement:
-    value, threshold = shown(k, k.value, language), shown(k, k.threshold, language)
-    status = STATUS_WORDS[k.status][_i(language)]
-    if k.threshold is None:
-        text = (f"{label(k.rule, language)}: {value} ({status})." if language == "de"
-                else f"{title(k.rule, language)}: {value} ({status}).")
-    elif language == "de":
-        text = f"{label(k.rule, language)} {value}, Ziel {threshold} ({status})."
-    else:
-        text = f"{title(k.rule, language)} {value}, target {threshold} ({status})."
-    return Statement(text=text, cites=[k.cite])
+def kpi_sentence(k: KpiLight, language: Language, currency: str | None = None) -> Statement:
+    """The KPI's value, on which side of its target and by how much, in words (policies.labels.reason)."""
+    result = RuleResult(k.rule, "", k.value, k.threshold, k.status, "", k.unit, "",  # type: ignore[arg-type]
+                        dict(k.inputs), direction=k.direction)
+    return Statement(text=labels.reason(result, language, currency) + ".", cites=[k.cite])
 
 
 def risks(f: BriefFacts, language: Language) -> list[Statement]:
-    out = [kpi_sentence(k, language) for k in f.kpis if k.status in ("breach", "warn")]
+    out = [kpi_sentence(k, language, f.currency) for k in f.kpis if k.status in ("breach", "warn")]
     for e in f.escalations:
         out.append(Statement(
             text=(f"Eskalation {e.id} seit {day(e.opened_on, language)} offen ({e.age_days} Tage): {e.cause}"
@@ -96,8 +59,12 @@ def risks(f: BriefFacts, language: Language) -> list[Statement]:
     for r in f.reorders:
         if r.empty:
             what = f"{r.part_number} ({r.description})"
-            out.append(Statement(text=(f"Artikel {what} ist leer gelaufen." if language == "de"
-                                       else f"Article {what} ran empty."), cites=[f"article:{r.article_id}"]))
+            qty = number(r.proposed_qty, language)
+            out.append(Statement(text=(f"Artikel {what} ist leer gelaufen: kein Bestand mehr, die Abrufe laufen "
+                                       f"weiter; Nachbestellung von {qty} Stück vorgeschlagen." if language == "de"
+                                       else f"Article {what} ran empty: no stock left while call-offs go on; "
+                                            f"a re-order of {qty} pieces is proposed."),
+                                 cites=[f"article:{r.article_id}"]))
     return out
 
 
@@ -179,7 +146,7 @@ def summary(f: BriefFacts, language: Language) -> list[Statement]:
                 f"{len(f.escalations)} open escalations.")
     out = [Statement(text=head, cites=[k.cite for k in [*breaches, *warnings]][:6])]
     if worst is not None:
-        out.append(kpi_sentence(worst, language))
+        out.append(kpi_sentence(worst, language, f.currency))
     if f.next_meeting:
         m = f.next_meeting
         out.append(Statement(text=(f"Nächster Termin am {day(m.date, language)}: {m.title}." if language == "de"
@@ -198,7 +165,7 @@ def changes(current: BriefFacts, previous: BriefFacts | None, language: Language
     for k in current.kpis:
         old = before.get(k.rule)
         if old is not None and old.status != k.status:
-            was, now = STATUS_WORDS[old.status][_i(language)], STATUS_WORDS[k.status][_i(language)]
+            was, now = status_word(old.status, language), status_word(k.status, language)
             out.append(Statement(text=(f"{label(k.rule, language)}: {was} → {now} ({shown(k, k.value, language)})."
                                        if language == "de" else
                                        f"{title(k.rule, language)}: {was} → {now} "

@@ -31,6 +31,7 @@ from core.i18n import Language
 from core.llm import generate_checked
 from core.llm.structured import StructuredOutputError
 from core.verify import Failure, Verification, find_dates, find_numbers, traces, verify_register
+from policies.labels import RULES
 
 CLARIFY_ACCOUNTS = 6
 # the question asks why: the notes may say (what the customer told the KAM)
@@ -119,6 +120,8 @@ def understand(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Liter
     return Command(goto="act", update={**update, "calls": [c.model_dump() for c in calls]})
 
 
+# what the model may ask of a portfolio
+ChosenOperation = Literal["list", "count", "worst", "best", "lowest", "highest", "filter"]
 RANKING = ("worst", "best", "lowest", "highest", "count", "filter")
 # a rule asked by name is answered by the tool that holds it; these tools answer more than the rule
 SPECIFIC = ("price_check", "contract", "receivables", "replenishment", "nda", "brief", "escalations")
@@ -147,10 +150,16 @@ def _tools(question: str, *, portfolio: bool, single: bool) -> list[str]:
 
 
 def _plan(tools: list[str], question: str, account_id: str | None, as_of: date, *, named: str | None = None,
-          compared: list[str] | None = None) -> list[ToolCall] | None:
+          compared: list[str] | None = None, metric: str | None = None,
+          operation: ChosenOperation | None = None) -> list[ToolCall] | None:
     """Typed calls for the tools; None when a tool needs an account and none is known. A part number is
-    looked up in every account of the caller unless the question itself names the account."""
+    looked up in every account of the caller unless the question itself names the account. What the question
+    says wins over the model's ``metric`` and ``operation`` (given only when the model chose the tool)."""
     period = resolve.asked_period(question, as_of)
+    focus = resolve.metric_focus(question) or metric
+    asked = resolve.operation(question)
+    if asked == "list" and operation is not None:
+        asked = operation
     calls = []
     for name in tools:
         tool = TOOLS[name]
@@ -159,15 +168,13 @@ def _plan(tools: list[str], question: str, account_id: str | None, as_of: date, 
         args: dict[str, Any] = {}
         target = None if tool.scope == "portfolio" else account_id
         if name == "kpis":
-            args = {"kpi": resolve.metric_focus(question), "period": period.label,
+            args = {"kpi": focus, "period": period.label,
                     "since": period.since.isoformat() if period.since else None}
         elif name == "portfolio":
-            metric = resolve.metric_focus(question) or ("credit_utilisation" if "credit" in resolve.intents(question)
-                                                        else None)
-            if metric is None:  # the model chose the portfolio for a question naming no rule: ask, don't guess
+            rule = focus or ("credit_utilisation" if "credit" in resolve.intents(question) else None)
+            if rule is None:  # the model chose the portfolio for a question naming no rule: ask, don't guess
                 return None
-            args = {"metric": metric,
-                    "operation": resolve.operation(question), "period": period.label, "accounts": compared}
+            args = {"metric": rule, "operation": asked, "period": period.label, "accounts": compared}
         elif name == "contacts":
             args = {"period": period.label, "since": period.since.isoformat() if period.since else None,
                     "since_meeting": period.since_meeting}
@@ -185,21 +192,35 @@ def _plan(tools: list[str], question: str, account_id: str | None, as_of: date, 
 
 
 class ToolChoice(BaseModel):
+    """The model's choice when code could not tell the tool: one tool and its arguments, each validated."""
     tool: str = Field(description="one tool name, or none")
+    account: str | None = Field(None, description="the customer's name or id as the question writes it")
+    metric: str | None = Field(None, description="a rule name from the list")
+    operation: ChosenOperation | None = None
     query: str | None = None
 
 
 def choose(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Literal["act", "finish"]]:
-    """The model picks one tool from the short list (no account, no figures: code has them)."""
+    """The model picks one tool and its arguments from the tools' schemas. Code validates each (a known tool
+    and rule; an account resolved among the caller's own, so a name outside the scope is refused as code
+    would refuse it) and fills what the question itself says."""
     language = _language(state)
-    gateway = runtime.context.llm_gateway()
-    listing = "\n".join(f"- {t.name}: {t.description}" for t in TOOLS.values())
-    messages = [SystemMessage(content=prompts.CHOOSE_SYSTEM.format(tools=listing)),
+    ctx = runtime.context
+    gateway = ctx.llm_gateway()
+    listing = "\n".join(f"- {t.name}({prompts.TOOL_ARGUMENTS.get(t.name, '')}): {t.description}"
+                        for t in TOOLS.values())
+    messages = [SystemMessage(content=prompts.CHOOSE_SYSTEM.format(tools=listing, metrics=", ".join(RULES))),
                 HumanMessage(content=state["question"])]
+    with session_scope(ctx.settings().resolved_database_url) as session:
+        visible, others = _accounts(session, ctx.principal)
 
     def known(choice: ToolChoice) -> Verification:
-        ok = choice.tool in TOOLS or choice.tool == "none"
-        return Verification([] if ok else [Failure("citation", choice.tool, "no such tool")], 1)
+        failures = []
+        if choice.tool not in TOOLS and choice.tool != "none":
+            failures.append(Failure("citation", choice.tool, "no such tool"))
+        if choice.metric is not None and choice.metric not in RULES:
+            failures.append(Failure("citation", choice.metric, "no such rule; use a name from the list or null"))
+        return Verification(failures, 1)
 
     try:
         assert gateway is not None
@@ -207,14 +228,19 @@ def choose(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Literal["
     except StructuredOutputError:
         choice = ToolChoice(tool="none")
     account_id = state.get("account_id")
+    if choice.account:
+        named = resolve.match_accounts(choice.account, visible, others)
+        if named.foreign:  # the model named a customer outside the caller's scope: refused, never looked up
+            return _reply(texts.foreign_account(language), "refusal", language)
+        account_id = named.one.id if named.one else account_id
     _emit("step", tool="choose", chosen=choice.tool)
-    calls = None if choice.tool == "none" else _plan([choice.tool], state["question"], account_id,
-                                                     runtime.context.as_of)
+    calls = None if choice.tool == "none" else _plan([choice.tool], state["question"], account_id, ctx.as_of,
+                                                     metric=choice.metric, operation=choice.operation)
     if calls is None:
         return _reply(texts.not_understood(language), "clarify", language)
     if choice.query and calls[0].tool == "contract":
         calls[0].args["query"] = choice.query
-    return Command(goto="act", update={"calls": [c.model_dump() for c in calls]})
+    return Command(goto="act", update={"account_id": account_id, "calls": [c.model_dump() for c in calls]})
 
 
 def act(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Literal["answer", "finish"]]:
@@ -342,7 +368,7 @@ def answer(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Literal["
         gateway, messages, check=check, fallback=lambda: template, schema=None, purpose="chat",
         repair=lambda v: prompts.RETRY.format(failures=v.feedback(),
                                               language="German" if language == "de" else "English"),
-        progress=_progress())
+        progress=_progress(), budget_s=ctx.settings().chat_answer_budget_s)
     if result.source == "llm":
         return _done(Answer(text=result.value, source="llm", check_record=result.record(), **base))
     return _done(Answer(text=template, source="fallback", failures=_reasons(result), check_record=result.record(),

@@ -7,9 +7,20 @@ from __future__ import annotations
 PROMPT_VERSION = "chat-2"
 
 CHOOSE_SYSTEM = (
-    "You route a key account manager's question to one tool. Tools:\n{tools}\n"
-    "Answer with JSON: {{\"tool\": \"<name>\" or \"none\", \"query\": \"<search words or null>\"}}. "
+    "You route a key account manager's question to one tool. Tools, with their arguments (? = optional):\n{tools}\n"
+    "Rules (metric names): {metrics}\n"
+    "Answer with JSON: {{\"tool\": \"<name>\" or \"none\", \"account\": \"<the customer's name or id as the "
+    "question writes it, or null>\", \"metric\": \"<a rule name from the list, or null>\", \"operation\": "
+    "\"list\", \"worst\", \"best\", \"count\" or \"filter\", \"query\": \"<search words or null>\"}}. "
     "Choose \"none\" when no tool fits.")
+
+# what each tool takes, for the model's choice; code fills every argument it can read itself
+TOOL_ARGUMENTS = {
+    "health": "account?", "kpis": "account, metric?, period?", "price_check": "account, part number, discount",
+    "credit": "account", "receivables": "account?", "replenishment": "account?", "contract": "account?, query",
+    "notes": "account", "escalations": "account?", "portfolio": "metric, operation", "contacts": "account, period?",
+    "nda": "account?", "brief": "account",
+}
 
 ANSWER_SYSTEM = {
     "en": ("You answer a key account manager's question in English, using only the numbered sources below. "

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.account_brief import service as briefs
-from agents.account_brief.texts import STATUS_WORDS, label
 from agents.chat.schemas import Evidence, fact_dict
 from agents.escalation_drafter import service as drafts
 from agents.nda_review import service as nda_reviews
@@ -31,6 +30,8 @@ from core.settings import Settings
 from policies import credit, kpis, margins, receivables, replenishment
 from policies.config import get_policies
 from policies.health import health
+from policies.labels import rule_label as label
+from policies.labels import status_word
 from policies.periods import add_months, month_start, parse_period
 from policies.results import STATUS_RANK, RuleResult, worst_first
 
@@ -105,7 +106,7 @@ def rule_evidence(r: RuleResult, account_id: str, period: str | None = None) -> 
     when = period_words(period, "de"), period_words(period, "en")
 
     def text(lang: Language) -> str:
-        status = STATUS_WORDS[r.status][_i(lang)]
+        status = status_word(r.status, lang)
         value = _shown(r, r.value, lang)
         target = "" if r.threshold is None else (f", Ziel {_shown(r, r.threshold, lang)}" if lang == "de"
                                                  else f", target {_shown(r, r.threshold, lang)}")
@@ -144,11 +145,11 @@ def tool_health(ctx: ToolContext, account_id: str | None, args: dict[str, Any]) 
         def text(lang: Language, h: Any = h) -> str:
             # each rule under its own status: "Verstoß (Marge); Warnung (NPS)", never a warning listed as a breach
             shown = h.reasons[:3]
-            groups = [f"{STATUS_WORDS[status][_i(lang)]} "
+            groups = [f"{status_word(status, lang)} "
                       f"({', '.join(label(r.rule, lang) for r in shown if r.status == status)})"
                       for status in dict.fromkeys(r.status for r in shown)]
             return f"{h.account_id} {names.get(h.account_id, '')}: " + ("; ".join(groups) or
-                                                                       STATUS_WORDS[h.status][_i(lang)])
+                                                                       status_word(h.status, lang))
         out.append(Evidence(**_both(text), kind="rule", ref=f"health:{h.account_id}",
                             label=f"health · {h.account_id}", account_id=h.account_id,
                             detail="; ".join(r.explanation for r in h.reasons[:3]) or "all rules ok",
@@ -276,9 +277,9 @@ def portfolio_summary(metric: str, op: str, ordered: list[tuple[str, RuleResult]
             op, ("am schlechtesten", "worst"))
         if lang == "de":
             return (f"Ihre Accounts, {words[0]} bei {name}{during}: {first} {names.get(first, '')} mit "
-                    f"{_shown(result, result.value, lang)} ({STATUS_WORDS[result.status][0]})")
+                    f"{_shown(result, result.value, lang)} ({status_word(result.status, lang)})")
         return (f"Your accounts, {words[1]} on {name}{during}: {first} {names.get(first, '')} at "
-                f"{_shown(result, result.value, lang)} ({STATUS_WORDS[result.status][1]})")
+                f"{_shown(result, result.value, lang)} ({status_word(result.status, lang)})")
 
     facts = [Fact(f"portfolio.{metric}.breaches", len(breaches), "count", f"policies.{metric}", "breaches"),
              Fact(f"portfolio.{metric}.warnings", len(warnings), "count", f"policies.{metric}", "warnings")]
@@ -383,7 +384,7 @@ def tool_credit(ctx: ToolContext, account_id: str | None, args: dict[str, Any]) 
     p = credit.credit_position(ctx.session, account_id, as_of=ctx.as_of, policy=get_policies().credit)
 
     def text(lang: Language) -> str:
-        status = STATUS_WORDS[p.status][_i(lang)]
+        status = status_word(p.status, lang)
         if lang == "de":
             return (f"{account_id} Obligo {money(p.exposure, p.currency, lang)} (offene Forderungen "
                     f"{money(p.open_receivables, p.currency, lang)}, offene Aufträge "
@@ -631,10 +632,11 @@ def tool_escalations(ctx: ToolContext, account_id: str | None, args: dict[str, A
             # the age under the rule's own name, so the checker binds it to the rule's limit
             if lang == "de":
                 return (f"{r.account_id} Eskalation {r.id} (offen seit {day(r.opened_on, lang)}): Alter der "
-                        f"Eskalation {age} Tage, Grenze {figure(limit_days, lang)} Tage ({STATUS_WORDS[status][0]}); "
+                        f"Eskalation {age} Tage, Grenze {figure(limit_days, lang)} Tage ({status_word(status, lang)}); "
                         f"Anlass: «{cause}»")
             return (f"{r.account_id} escalation {r.id} (open since {day(r.opened_on, lang)}): age of the escalation "
-                    f"{age} days, limit {figure(limit_days, lang)} days ({STATUS_WORDS[status][1]}); cause: “{cause}”")
+                    f"{age} days, limit {figure(limit_days, lang)} days ({status_word(status, lang)}); "
+                    f"cause: “{cause}”")
         facts = [Fact(f"escalation.{row.id}.opened_on", row.opened_on, "date", "crm.escalations", "escalation",
                       subject=row.account_id),
                  Fact(f"escalation.{row.id}.days_open", age, "days", "crm.escalations", "escalations_open_days",

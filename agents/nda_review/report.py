@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from agents.nda_review.schemas import NdaReport
+from policies.labels import NDA_RULES
 
 TEXTS: dict[str, dict[str, Any]] = {
     "de": {"title": "NDA-Prüfung", "account": "Kunde", "pages": "Seiten", "policy": "Richtlinie",
@@ -19,13 +20,7 @@ TEXTS: dict[str, dict[str, Any]] = {
            "statuses": {"deviation": "Abweichung", "not_found": "nicht gefunden", "compliant": "in Ordnung"},
            "page": "Seite", "unsure": "(unsicher)", "proposal": "Vorschlag", "compliant": "In Ordnung",
            "nli": "ContractNLI-Aussagen", "hypothesis": "Aussage", "label": "Ergebnis", "evidence": "Beleg",
-           "rules": {"mutuality": "Gegenseitigkeit", "term": "Laufzeit", "survival": "Nachwirkung",
-                     "governing_law": "Anwendbares Recht", "jurisdiction": "Gerichtsstand",
-                     "ci_definition": "Definition vertraulicher Informationen", "exclusions": "Ausnahmen",
-                     "permitted_recipients": "Zulässige Empfänger", "return_destroy": "Rückgabe und Vernichtung",
-                     "residuals": "Residuals", "non_solicitation": "Abwerbeverbot", "non_compete": "Wettbewerbsverbot",
-                     "penalty": "Vertragsstrafe", "ip": "Schutzrechte", "liability": "Haftung/Freistellung",
-                     "assignment": "Übertragung"}},
+           "rules": {rule: pair[0] for rule, pair in NDA_RULES.items()}},
     "en": {"title": "NDA review", "account": "Account", "pages": "pages", "policy": "policy", "llm": "LLM calls",
            "verdict": "Verdict", "check": "Please check (not recognised with certainty)",
            "provisional": "provisional: rests on unconfirmed readings of",
@@ -34,12 +29,7 @@ TEXTS: dict[str, dict[str, Any]] = {
            "statuses": {"deviation": "deviation", "not_found": "not found", "compliant": "compliant"},
            "page": "page", "unsure": "(uncertain)", "proposal": "Proposed wording", "compliant": "Compliant",
            "nli": "ContractNLI statements", "hypothesis": "Statement", "label": "Label", "evidence": "Evidence",
-           "rules": {"mutuality": "Mutuality", "term": "Term", "survival": "Survival", "governing_law": "Governing law",
-                     "jurisdiction": "Jurisdiction", "ci_definition": "Definition of confidential information",
-                     "exclusions": "Exclusions", "permitted_recipients": "Permitted recipients",
-                     "return_destroy": "Return and destruction", "residuals": "Residuals",
-                     "non_solicitation": "Non-solicitation", "non_compete": "Non-compete", "penalty": "Penalty",
-                     "ip": "Intellectual property", "liability": "Liability/indemnity", "assignment": "Assignment"}},
+           "rules": {rule: pair[1] for rule, pair in NDA_RULES.items()}},
 }
 
 

@@ -46,13 +46,32 @@ def llm_fetch() -> None:
 @llm_app.command("status")
 def llm_status(
     measure: Annotated[bool, typer.Option(help="Also measure throughput with two short calls.")] = True,
+    start: Annotated[bool, typer.Option(help="With no running service: start a temporary embedded server "
+                                             "to measure it.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Endpoint, model, health and measured throughput (starts the embedded server if needed)."""
+    """Endpoint, model, health and measured throughput of the service's model: the configured endpoint, or
+    the embedded server the running service started (never a second one unless --start)."""
+    from core.llm.embedded import running_endpoint
     from core.llm.runtime import LlmRuntime
 
-    with reported_errors(), LlmRuntime(get_settings()) as runtime:
-        info = runtime.status(measure=measure)
+    settings = get_settings()
+    running = None if settings.llm_base_url else running_endpoint(settings)
+    with reported_errors():
+        if settings.llm_base_url or (running is None and not start):
+            runtime = LlmRuntime(settings)  # a configured endpoint, or the embedded one that is not running
+            info = runtime.status(measure=measure)
+            if not settings.llm_base_url:
+                info["note"] = ("no running service's embedded server found; `kam serve` starts it "
+                                "(--start: measure a temporary one)")
+        elif running is not None:
+            asked = settings.model_copy(update={"llm_base_url": running["base_url"], "llm_model": running["model"]})
+            info = LlmRuntime(asked).status(measure=measure)
+            info.update(embedded=True, server=f"the running service's embedded server (pid {running['pid']})")
+        else:
+            with LlmRuntime(settings) as runtime:
+                info = runtime.status(measure=measure)
+                info["server"] = "a temporary embedded server (--start), stopped again"
     if as_json:
         print_json(info)
         return

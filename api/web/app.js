@@ -1,13 +1,16 @@
 // kam web page: plain JavaScript, no build step. Every call goes to the same API with the signed-in token;
 // everything shown comes from the API (no figure is computed here). Text from the server is put into the
-// page as text, never as HTML (a note or an NDA may contain markup).
+// page as text, never as HTML (a note or an NDA may contain markup). Every word the page says comes from one
+// message catalogue per language (/app/messages/<lang>.json: the page's strings, rule names, NDA words).
 "use strict";
 
 const params = new URLSearchParams(location.search);
 const AS_OF = params.get("as_of");  // optional reference date for every call (demo data, tests)
+const PAGE = 30;  // rows a list shows before "show more"
 let token = sessionStorage.getItem("kam-token");
 let me = null;
 let threadId = null;
+let catalogue = null;
 
 const $ = (id) => document.getElementById(id);
 function el(tag, attrs = {}, ...children) {
@@ -23,15 +26,42 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// --- language -------------------------------------------------------------------------------------------
+function chosenLanguage() {
+  const asked = params.get("lang") || localStorage.getItem("kam-lang");
+  if (asked === "de" || asked === "en") return asked;
+  if (me) return me.language;
+  return (navigator.language || "en").toLowerCase().startsWith("de") ? "de" : "en";
+}
+
+async function loadCatalogue(language) {
+  if (catalogue && catalogue.language === language) return;
+  const response = await fetch(`/app/messages/${language}.json`);
+  catalogue = await response.json();
+  document.documentElement.lang = language;
+  document.title = t("title");
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
+}
+
+// t("list.shown", {shown: 30, total: 66}) → "30 of 66"; an unknown key shows as itself (a missing text is visible)
+function t(key, vars = {}) {
+  const text = (catalogue && catalogue.ui[key]) || key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+}
+const ruleName = (rule) => (catalogue.rules[rule] || rule.replaceAll("_", " "));
+const locale = () => (catalogue && catalogue.language === "de" ? "de-DE" : "en-GB");
+
 function withAsOf(path) {
   if (!AS_OF) return path;
   return path + (path.includes("?") ? "&" : "?") + "as_of=" + encodeURIComponent(AS_OF);
 }
 
 async function api(path, options = {}) {
+  if (!token) throw new Error(t("signin.invalid"));  // never send "Bearer null"
   const headers = Object.assign({ Authorization: "Bearer " + token }, options.headers || {});
   const response = await fetch(withAsOf(path), Object.assign({}, options, { headers }));
-  if (response.status === 401) { signOut(); throw new Error("signed out: the token is not valid"); }
+  if (response.status === 401) { signOut(); throw new Error(t("signin.invalid")); }
   return response;
 }
 
@@ -42,6 +72,27 @@ async function json(path, options) {
   return body;
 }
 
+// A list cut at PAGE rows says so ("30 of 66") and shows more on request. In a table the pager is a row.
+function paged(container, items, render) {
+  let shown = 0;
+  const more = el("button", { class: "link more" });
+  const count = el("span", { class: "muted count" });
+  const footer = container.tagName === "TBODY"
+    ? el("tr", { class: "pager" }, el("td", { colspan: 4 }, count, " ", more)) : el("div", { class: "pager" }, count, " ", more);
+  const step = () => {
+    const next = items.slice(shown, shown + PAGE);
+    footer.before(...next.map(render));
+    shown += next.length;
+    count.textContent = t("list.shown", { shown, total: items.length });
+    more.textContent = t("list.more");
+    more.hidden = shown >= items.length;
+    footer.hidden = items.length <= PAGE;
+  };
+  more.addEventListener("click", step);
+  container.replaceChildren(footer);
+  step();
+}
+
 // --- sign in ----------------------------------------------------------------------------------------
 async function signIn(candidate) {
   token = candidate;
@@ -49,15 +100,15 @@ async function signIn(candidate) {
     me = await json("/me");
   } catch (error) {
     token = null;
-    $("signin-error").textContent = "Sign-in failed: " + error.message;
+    $("signin-error").textContent = t("signin.failed", { reason: error.message });
     return;
   }
   sessionStorage.setItem("kam-token", token);
+  await loadCatalogue(chosenLanguage());
   $("signin").hidden = true;
   $("tabs").hidden = false;
   $("signout").hidden = false;
-  $("who").textContent = `${me.name} (${me.role.replace("_", " ")})`;
-  document.documentElement.lang = me.language;
+  $("who").textContent = `${me.name} (${t("role." + me.role)})`;
   showTab("chat");
 }
 
@@ -76,9 +127,6 @@ function showTab(name) {
 }
 
 // --- chat -----------------------------------------------------------------------------------------------
-const SOURCE_LABEL = { llm: "AI text, checked", template: "from the records (no AI text)",
-                       fallback: "from the records: the AI text failed the checks", refusal: "refused", clarify: "question back" };
-
 function cited(text, citations) {
   const parts = [];
   let last = 0;
@@ -128,7 +176,7 @@ async function ask(question) {
                                         body: JSON.stringify({ message: question, thread_id: threadId }) });
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
-    text.textContent = "Error: " + (body.detail || response.statusText);
+    text.textContent = t("chat.error", { reason: body.detail || response.statusText });
     return;
   }
   const reader = response.body.getReader();
@@ -137,15 +185,15 @@ async function ask(question) {
   const onEvent = (name, data) => {
     if (name === "thread") threadId = data.thread_id;
     else if (name === "step" && data.tool && data.tool !== "choose") {
-      steps.append(el("div", {}, `▸ ${data.tool}${data.account_id ? " " + data.account_id : ""}: ` +
-                               (data.refused ? data.refused : `${data.evidence} source(s)`)));
-    } else if (name === "progress") { text.textContent = `The AI is writing (${data.chars} characters) …`; }
-    else if (name === "checking") { text.textContent = "Checking the AI text against the sources …"; }
-    else if (name === "rejected") { text.textContent = "The AI text failed the checks; trying again …"; }
+      steps.append(el("div", { "data-tool": data.tool }, `▸ ${t("tool." + data.tool)}${data.account_id ? " " + data.account_id : ""}: ` +
+                               (data.refused ? data.refused : t("chat.sources", { count: data.evidence }))));
+    } else if (name === "progress") { text.textContent = t("chat.writing", { chars: data.chars }); }
+    else if (name === "checking") { text.textContent = t("chat.checking"); }
+    else if (name === "rejected") { text.textContent = t("chat.rejected"); }
     else if (name === "answer") {
       bubble.classList.remove("provisional");
       text.replaceChildren(...cited(data.text, data.citations));
-      bubble.append(el("span", { class: "badge " + data.source, "data-source": data.source }, SOURCE_LABEL[data.source] || data.source));
+      bubble.append(el("span", { class: "badge " + data.source, "data-source": data.source }, t("source." + data.source)));
       if (data.failures && data.failures.length) bubble.title = data.failures.join("\n");
     }
     messages.scrollTop = messages.scrollHeight;
@@ -160,17 +208,23 @@ async function ask(question) {
 // --- accounts and briefs ------------------------------------------------------------------------------
 async function loadAccounts() {
   const body = $("account-table").querySelector("tbody");
-  body.replaceChildren(el("tr", {}, el("td", { colspan: 4 }, "loading …")));
+  body.replaceChildren(el("tr", {}, el("td", { colspan: 4 }, t("loading"))));
   let rows;
-  try { rows = await json("/me/accounts"); } catch (error) { body.replaceChildren(el("tr", {}, el("td", { colspan: 4 }, error.message))); return; }
-  body.replaceChildren(...rows.map((a) => el("tr", { class: "account", "data-account": a.account_id, onclick: () => loadBrief(a.account_id, a.name) },
-    el("td", {}, el("span", { class: "light " + a.status, title: a.status, "aria-label": a.status })),
+  try { rows = await json(`/me/accounts?limit=1000&lang=${catalogue.language}`); }
+  catch (error) { body.replaceChildren(el("tr", {}, el("td", { colspan: 4 }, error.message))); return; }
+  if (!rows.length) { body.replaceChildren(el("tr", {}, el("td", { colspan: 4 }, t("accounts.none")))); return; }
+  $("accounts-period").textContent = t("accounts.period", { period: rows[0].period });
+  paged(body, rows, (a) => el("tr", { class: "account " + a.light, "data-account": a.account_id, "data-light": a.light,
+                                      title: a.reasons.map((r) => r.text).join("\n"),
+                                      onclick: () => loadBrief(a.account_id, a.name) },
+    el("td", {}, el("span", { class: "light " + a.light, title: t("light." + a.light), "aria-label": t("light." + a.light) })),
     el("td", {}, `${a.account_id} ${a.name}`),
     el("td", {}, a.segment),
-    el("td", { class: "muted" }, a.reasons.slice(0, 3).map((r) => `${r.rule.replaceAll("_", " ")} (${r.status})`).join(", ")))));
+    el("td", { class: "why" }, a.top_reason || t("light.ok"),
+       a.reasons.length > 1 ? el("span", { class: "muted" }, " " + t("accounts.more_reasons", { count: a.reasons.length - 1 })) : null)));
 }
 
-function chart(trend) {
+function chart(trend, currency) {
   const points = trend.points.filter((p) => p.value !== null);
   const width = 260, height = 110, pad = 22;
   const values = points.map((p) => p.value).concat(trend.threshold !== null ? [trend.threshold] : []);
@@ -192,20 +246,27 @@ function chart(trend) {
     target.setAttribute("stroke", "#d92d20"); target.setAttribute("stroke-dasharray", "4 3");
     svg.append(target);
   }
-  const shown = (v) => trend.unit === "ratio" ? (v * 100).toFixed(1) + " %" : v.toLocaleString();
+  // display only: the server computed every value; the page writes it in the reader's locale
+  const shown = (v) => trend.unit === "ratio"
+    ? new Intl.NumberFormat(locale(), { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(v)
+    : new Intl.NumberFormat(locale(), { style: "currency", currency, maximumFractionDigits: 0 }).format(v);
   const last = points[points.length - 1];
-  const caption = `${trend.metric.replaceAll("_", " ")}: ${last ? shown(last.value) + " (" + last.month + ")" : "no data"}` +
-                  (trend.threshold !== null ? `, target ${shown(trend.threshold)}` : "");
+  const label = catalogue.rules[trend.metric] || t("chart." + trend.metric);
+  const name = label.charAt(0).toUpperCase() + label.slice(1);
+  const month = (key) => new Intl.DateTimeFormat(locale(), { month: "short", year: "numeric" }).format(new Date(key + "-01T00:00:00"));
+  const limit = trend.threshold !== null
+    ? ", " + t(trend.direction === "lower" ? "chart.limit" : "chart.target", { value: shown(trend.threshold) }) : "";
+  const caption = `${name}: ${last ? shown(last.value) + " (" + month(last.month) + ")" : t("chart.nodata")}${limit}`;
   return el("figure", { class: "chart", "data-metric": trend.metric }, svg, el("figcaption", { class: "muted" }, caption));
 }
 
 async function loadBrief(accountId, name) {
   const box = $("brief");
-  box.replaceChildren(el("div", { class: "brief" }, `loading the brief of ${accountId} …`));
+  box.replaceChildren(el("div", { class: "brief" }, t("brief.loading", { account: accountId })));
   const response = await api(`/accounts/${encodeURIComponent(accountId)}/brief`);
   if (response.status === 404) {
     const write = el("button", { class: "primary", onclick: async () => {
-      write.disabled = true; write.textContent = "writing …";
+      write.disabled = true; write.textContent = t("brief.writing");
       const job = await json(`/accounts/${encodeURIComponent(accountId)}/brief?llm=false`, { method: "POST" });
       for (let i = 0; i < 120; i++) {
         const state = await json(`/jobs/${job.job_id}`);
@@ -213,19 +274,22 @@ async function loadBrief(accountId, name) {
         await new Promise((r) => setTimeout(r, 500));
       }
       loadBrief(accountId, name);
-    } }, "Write the brief now (template)");
-    box.replaceChildren(el("div", { class: "brief" }, el("p", {}, `No brief for ${accountId} ${name} yet.`), write));
+    } }, t("brief.write"));
+    box.replaceChildren(el("div", { class: "brief" }, el("p", {}, t("brief.none", { account: accountId, name })), write));
     return;
   }
   const brief = await response.json();
   if (!response.ok) { box.replaceChildren(el("p", { class: "error" }, brief.detail || "error")); return; }
-  const list = (title, statements) => statements.length ? [el("h4", {}, title), el("ul", {}, statements.map((s) => el("li", {}, s.text)))] : [];
+  const list = (key, statements) => statements.length
+    ? [el("h4", {}, t(key)), el("ul", { "data-section": key }, statements.map((s) => el("li", {}, s.text)))] : [];
+  const currency = brief.facts.currency;
   box.replaceChildren(el("div", { class: "brief", "data-brief": accountId },
-    el("h3", {}, `${brief.kind === "handover" ? "Hand-over" : "Brief"} ${accountId} ${name} · ${brief.brief_date}`),
-    el("p", { class: "muted" }, `text: ${brief.prose_source}`),
-    el("div", { class: "charts" }, brief.facts.trends.map(chart)),
-    ...list("Summary", brief.summary), ...list("Risks", brief.risks), ...list("Talking points", brief.talking_points),
-    ...list("Changes", brief.changes)));
+    el("h3", {}, `${t(brief.kind === "handover" ? "brief.handover" : "brief.title")} ${accountId} ${name} · ${brief.brief_date}`),
+    el("p", { class: "muted" }, `${t("brief.text." + brief.prose_source)} · ${t("brief.amounts", { currency })} · ` +
+                                t("brief.period", { period: brief.period })),
+    el("div", { class: "charts" }, brief.facts.trends.map((trend) => chart(trend, currency))),
+    ...list("brief.summary", brief.summary), ...list("brief.risks", brief.risks),
+    ...list("brief.talking_points", brief.talking_points), ...list("brief.changes", brief.changes)));
 }
 
 // --- NDA ----------------------------------------------------------------------------------------------
@@ -243,60 +307,66 @@ async function reviewNda(event) {
   if ($("nda-account").value) form.append("account_id", $("nda-account").value);
   form.append("llm", "off");
   $("nda-result").replaceChildren();
-  $("nda-status").textContent = "uploading …";
+  $("nda-status").textContent = t("nda.uploading");
   let review;
   try { review = await json("/nda-reviews", { method: "POST", body: form }); }
-  catch (error) { $("nda-status").textContent = "Refused: " + error.message; return; }
+  catch (error) { $("nda-status").textContent = t("nda.refused", { reason: error.message }); return; }
   for (let i = 0; i < 600 && (review.status === "queued" || review.status === "running"); i++) {
-    $("nda-status").textContent = `review ${review.status} …`;
+    $("nda-status").textContent = t("nda.status", { status: t("nda.job." + review.status) });
     await new Promise((r) => setTimeout(r, 1000));
     review = await json(`/nda-reviews/${review.id}`);
   }
-  $("nda-status").textContent = `${review.file_name}: ${review.status}`;
-  if (review.status !== "done") { $("nda-result").append(el("p", { class: "error" }, review.error || "the review did not finish")); return; }
+  $("nda-status").textContent = `${review.file_name}: ${t("nda.job." + review.status)}`;
+  if (review.status !== "done") { $("nda-result").append(el("p", { class: "error" }, review.error || t("nda.unfinished"))); return; }
   const report = review.report;
+  const words = catalogue.nda;
   const findings = report.findings.filter((f) => f.status !== "compliant");
   const full = el("button", { class: "link", onclick: async () => {
     const html = await (await api(`/nda-reviews/${review.id}/report.html`)).text();
     $("nda-result").append(el("iframe", { sandbox: "", srcdoc: html, style: "width:100%;height:60vh;border:1px solid #e4e7ec" }));
-  } }, "Show the full report");
+  } }, t("nda.full"));
   $("nda-result").replaceChildren(
-    el("p", { class: "verdict", "data-verdict": report.verdict }, `Verdict: ${report.verdict}` + (report.verdict_basis === "provisional" ? " (provisional)" : "")),
-    el("p", { class: "muted" }, `${report.pages} page(s), ${report.language}, policy ${report.policy_version}`),
-    ...findings.map((f) => el("div", { class: "finding " + (f.severity || "") },
-      el("strong", {}, `${f.rule.replaceAll("_", " ")} — ${f.status}${f.severity ? ", " + f.severity : ""}`),
+    el("p", { class: "verdict", "data-verdict": report.verdict },
+       t("nda.verdict", { verdict: words.verdicts[report.verdict] || report.verdict }) + (report.verdict_basis === "provisional" ? t("nda.provisional") : "")),
+    el("p", { class: "muted" }, t("nda.meta", { pages: report.pages, language: report.language, policy: report.policy_version })),
+    ...findings.map((f) => el("div", { class: "finding " + (f.severity || ""), "data-rule": f.rule },
+      el("strong", {}, `${ruleName(f.rule)} — ${words.statuses[f.status] || f.status}` +
+                       (f.severity ? ", " + (words.severities[f.severity] || f.severity) : "")),
       el("div", {}, f.explanation),
-      f.quote ? el("blockquote", {}, `“${f.quote}”` + (f.page ? ` (p. ${f.page})` : "")) : null,
-      f.fallback ? el("div", { class: "muted" }, "Proposed wording: " + f.fallback) : null)),
+      f.quote ? el("blockquote", {}, `“${f.quote}”` + (f.page ? ` (${t("nda.page", { page: f.page })})` : "")) : null,
+      f.fallback ? el("div", { class: "muted" }, t("nda.proposal", { text: f.fallback })) : null)),
     full);
 }
 
 // --- escalations and drafts ---------------------------------------------------------------------------
 async function loadDrafts() {
   const triggers = $("triggers"), list = $("draft-list");
-  triggers.replaceChildren("loading …"); list.replaceChildren();
+  triggers.replaceChildren(t("loading")); list.replaceChildren();
   let items, drafts;
   try { [items, drafts] = await Promise.all([json("/escalations"), json("/drafts")]); }
   catch (error) { triggers.replaceChildren(el("p", { class: "muted" }, error.message)); return; }
-  triggers.replaceChildren(...items.slice(0, 30).map(({ trigger, drafts: made }) => {
+  paged(triggers, items, ({ trigger, drafts: made }) => {
     const audience = trigger.audiences.includes("customer") ? "customer" : "internal";
+    const kind = catalogue.rules[trigger.kind] || t("trigger." + trigger.kind);
     return el("div", { class: "trigger", "data-trigger": trigger.key },
-      `${trigger.account_id} ${trigger.account_name}: ${trigger.kind.replaceAll("_", " ")}` + (trigger.subject !== trigger.account_id ? ` ${trigger.subject}` : "") + ` (${trigger.severity}) `,
-      made[audience] ? el("span", { class: "muted" }, `drafted`) :
+      `${trigger.account_id} ${trigger.account_name}: ${kind}` + (trigger.subject !== trigger.account_id ? ` ${trigger.subject}` : "") +
+      ` (${t("severity." + trigger.severity)}) `,
+      made[audience] ? el("span", { class: "muted" }, t("drafts.drafted")) :
         el("button", { class: "link", onclick: async (event) => {
           event.target.disabled = true;
           await json(`/escalations/${encodeURIComponent(trigger.key)}/draft?llm=false`, { method: "POST",
             headers: { "Content-Type": "application/json" }, body: JSON.stringify({ audience }) });
           loadDrafts();
-        } }, `draft ${audience} mail`));
-  }));
-  list.replaceChildren(...drafts.map(draftCard));
+        } }, t("drafts.draft", { audience: t("audience." + audience) })));
+  });
+  if (drafts.length) paged(list, drafts, draftCard);
+  else list.replaceChildren(el("p", { class: "muted" }, t("drafts.none")));
 }
 
 function draftCard(d) {
   const subject = el("input", { class: "subject", value: d.subject });
   const body = el("textarea", {}, d.body);
-  const reason = el("input", { placeholder: "reason (for a rejection)" });
+  const reason = el("input", { placeholder: t("drafts.reason") });
   const message = el("div", { class: "muted" });
   const decide = async (action) => {
     const payload = { action };
@@ -304,21 +374,24 @@ function draftCard(d) {
     if (action === "reject") payload.reason = reason.value;
     try {
       const out = await json(`/drafts/${d.id}/decision`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) });
-      message.textContent = out.failures && out.failures.length ? "The edit failed the checks: " + out.failures.join("; ") : `now ${out.status}`;
-      if (!(out.failures && out.failures.length)) loadDrafts();
-    } catch (error) { message.textContent = "Refused: " + error.message; }
+      const failed = out.failures && out.failures.length;
+      message.textContent = failed ? t("drafts.failed", { failures: out.failures.join("; ") }) : t("drafts.now", { status: t("draft." + out.status) });
+      if (!failed) loadDrafts();
+    } catch (error) { message.textContent = t("drafts.refused", { reason: error.message }); }
   };
   const open = d.status === "in_review";
   if (!open) { subject.disabled = true; body.disabled = true; }
+  const kind = catalogue.rules[d.kind] || t("trigger." + d.kind);
   return el("div", { class: "draft", "data-draft": d.id, "data-status": d.status },
-    el("div", {}, el("strong", {}, `${d.account_id} · ${d.kind.replaceAll("_", " ")} · ${d.audience}`), ` → ${d.recipient} `,
-       el("span", { class: "badge" }, d.status)),
-    d.explanation ? el("div", { class: "muted" }, d.explanation) : null,
+    el("div", {}, el("strong", {}, `${d.account_id} · ${kind} · ${t("audience." + d.audience)}`), ` → ${d.recipient} `,
+       el("span", { class: "badge" }, t("draft." + d.status))),
+    // the rule's formula with its figures, as the rule module wrote it (kept verbatim, so it can be recomputed)
+    d.explanation ? el("details", { class: "muted" }, el("summary", {}, t("drafts.calculation")), d.explanation) : null,
     subject, body,
     open ? el("div", { class: "actions" },
-      el("button", { class: "primary", onclick: () => decide("approve") }, "Approve"),
-      el("button", { onclick: () => decide("edit") }, "Save edit"),
-      reason, el("button", { onclick: () => decide("reject") }, "Reject")) : null,
+      el("button", { class: "primary", onclick: () => decide("approve") }, t("drafts.approve")),
+      el("button", { onclick: () => decide("edit") }, t("drafts.edit")),
+      reason, el("button", { onclick: () => decide("reject") }, t("drafts.reject"))) : null,
     message);
 }
 
@@ -332,7 +405,7 @@ $("chat-form").addEventListener("submit", (event) => {
   if (!question) return;
   $("question").value = "";
   $("send").disabled = true;
-  ask(question).catch((error) => $("messages").append(el("div", { class: "msg bot" }, "Error: " + error.message)))
+  ask(question).catch((error) => $("messages").append(el("div", { class: "msg bot" }, t("chat.error", { reason: error.message }))))
                .finally(() => { $("send").disabled = false; });
 });
 $("question").addEventListener("keydown", (event) => {
@@ -341,4 +414,10 @@ $("question").addEventListener("keydown", (event) => {
 $("new-thread").addEventListener("click", () => { threadId = null; $("messages").replaceChildren(); });
 $("source-close").addEventListener("click", () => { $("source-panel").hidden = true; });
 $("nda-form").addEventListener("submit", reviewNda);
-if (token) signIn(token);
+$("language").addEventListener("click", async () => {
+  localStorage.setItem("kam-lang", catalogue.language === "de" ? "en" : "de");
+  params.delete("lang");
+  await loadCatalogue(chosenLanguage());
+  if (me) { $("who").textContent = `${me.name} (${t("role." + me.role)})`; showTab(document.querySelector("#tabs button.active").dataset.tab); }
+});
+loadCatalogue(chosenLanguage()).then(() => { if (token) signIn(token); });

@@ -9,6 +9,7 @@ passed the checks or the fallback is returned, so no unchecked model text leaves
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -73,10 +74,13 @@ class Checked(Generic[T]):
 def generate_checked(gateway: LlmGateway, messages: Sequence[BaseMessage], *, check: Check[Any],
                      fallback: Callable[[], F], schema: type[T] | None = None, purpose: LlmPurpose = "drafting",
                      repair: Callable[[Verification], str] | None = None,
-                     progress: Progress | None = None) -> Checked[T | F]:
+                     progress: Progress | None = None, budget_s: float | None = None) -> Checked[T | F]:
     """``schema`` None: the model writes plain text (streamed; ``progress`` hears how much arrived, never
     what); a pydantic model: it answers JSON of that schema. ``check`` returns what failed; ``repair`` words
-    the one repair request (default: the failures and a request to write again)."""
+    the one repair request (default: the failures and a request to write again). ``budget_s``: the repair
+    round runs only when the first attempt took less than half of it (a repair costs about as much again), so
+    a person waits at most about the budget before the fallback."""
+    started = time.monotonic()
     conversation = list(messages)
     calls: list[LlmCallRecord] = []
     rounds: list[CheckRound] = []
@@ -104,6 +108,11 @@ def generate_checked(gateway: LlmGateway, messages: Sequence[BaseMessage], *, ch
                 return Checked[T | F](value, "llm", (), tuple(calls), tuple(rounds), last_value=value)
             feedback = repair(verification) if repair else (
                 REPAIR_TEXT if schema is None else so.VERIFY_PROMPT).format(failures=verification.feedback())
+        spent = time.monotonic() - started
+        if _round == 0 and budget_s is not None and 2 * spent > budget_s:
+            failures.append(f"no time for a repair round: the first attempt took {spent:.1f} s of a {budget_s:.0f} s "
+                            "budget")
+            break
         conversation += [AIMessage(content=raw or "(empty)"), HumanMessage(content=feedback)]
     return Checked[T | F](fallback(), "fallback", tuple(failures), tuple(calls), tuple(rounds), last_value=last)
 

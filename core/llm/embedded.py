@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -36,6 +37,22 @@ def server_command(model_path: Path, alias: str, port: int, settings: Settings) 
         "--flash_attn", "true", "--logits_all", "false",
         "--chat_format", "chatml-function-calling", "--verbose", "false",
     ]
+
+
+def endpoint_file(settings: Settings) -> Path:
+    """Where a running embedded server says where it listens, so ``kam llm status`` asks it instead of
+    starting a second one."""
+    return settings.data_dir / "llm-server.json"
+
+
+def running_endpoint(settings: Settings) -> dict[str, object] | None:
+    """The embedded server another process of this data directory runs, if its process lives and answers."""
+    try:
+        info = json.loads(endpoint_file(settings).read_text(encoding="utf-8"))
+        os.kill(int(info["pid"]), 0)  # no signal: only "does the process exist"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return info if is_healthy(str(info["base_url"]), timeout=2.0) else None
 
 
 def is_healthy(base_url: str, timeout: float = 2.0) -> bool:
@@ -77,6 +94,9 @@ class EmbeddedServer:
                                      f"see {self.log_path}")
             if is_healthy(self.base_url, timeout=1.0):
                 log.info("embedded LLM server ready at %s", self.base_url)
+                endpoint_file(self.settings).write_text(json.dumps(
+                    {"base_url": self.base_url, "model": self.spec.alias, "pid": os.getpid(),
+                     "server_pid": self._process.pid}), encoding="utf-8")
                 return self
             time.sleep(0.25)
         self.stop()
@@ -86,12 +106,21 @@ class EmbeddedServer:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
+        self._forget_endpoint(process.pid)
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+
+    def _forget_endpoint(self, server_pid: int) -> None:
+        path = endpoint_file(self.settings)
+        try:
+            if json.loads(path.read_text(encoding="utf-8")).get("server_pid") == server_pid:
+                path.unlink()
+        except (OSError, ValueError):
+            pass
 
     @property
     def running(self) -> bool:

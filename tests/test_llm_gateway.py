@@ -320,8 +320,7 @@ def test_a_slow_first_attempt_leaves_no_time_for_a_repair(llm_stub: StubLlmServe
     from core.llm import generate_checked
     from core.verify import Failure, Verification
 
-    llm_stub.script(ScriptedReply(stream=["Der Kunde zahlt nie."], delay_s=0.3),
-                    ScriptedReply(stream=["Der Kunde zahlt nie."]))
+    llm_stub.script(ScriptedReply(stream=["Der Kunde zahlt nie."], delay_s=0.3))  # no repair asked after it
     never = lambda text: Verification([Failure("claim", text, "no source says it")], 1)  # noqa: E731
     slow = generate_checked(_gateway_on(llm_stub), [HumanMessage(content="x")], check=never,
                             fallback=lambda: "Vorlage", budget_s=0.4)
@@ -330,6 +329,10 @@ def test_a_slow_first_attempt_leaves_no_time_for_a_repair(llm_stub: StubLlmServe
     quick = generate_checked(_gateway_on(llm_stub), [HumanMessage(content="x")], check=never,
                              fallback=lambda: "Vorlage", budget_s=30)
     assert quick.value == "Vorlage" and len(quick.calls) == 2  # time enough: the repair round ran
+    llm_stub.script(ScriptedReply(stream=["Der Kunde ", "zahlt ", "nie."], delay_s=0.3))
+    cut = generate_checked(_gateway_on(llm_stub), [HumanMessage(content="x")], check=lambda text: Verification([], 1),
+                           fallback=lambda: "Vorlage", budget_s=0.2)
+    assert cut.value == "Vorlage" and "budget" in cut.failures[0]  # still streaming at the budget: cut off
 
 
 # --- async, streaming and usage returned per call ----------------------------------------------------

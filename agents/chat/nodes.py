@@ -57,8 +57,8 @@ def _reply(text: str, source: Literal["refusal", "clarify"], language: Language,
 
 
 def _accounts(session: Any, principal: access.Principal) -> tuple[list[resolve.AccountRef], list[resolve.AccountRef]]:
-    rows = session.execute(select(m.Account.id, m.Account.name).order_by(m.Account.id)).all()
-    refs = [resolve.AccountRef(r[0], r[1]) for r in rows]
+    rows = session.execute(select(m.Account.id, m.Account.name, m.Account.country).order_by(m.Account.id)).all()
+    refs = [resolve.AccountRef(r[0], r[1], r[2] or "") for r in rows]
     return ([a for a in refs if access.can_see_account(principal, a.id)],
             [a for a in refs if not access.can_see_account(principal, a.id)])
 
@@ -72,6 +72,8 @@ def understand(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Liter
     update: dict[str, Any] = {"language": language, "pending": None}
     with session_scope(ctx.settings().resolved_database_url) as session:
         visible, others = _accounts(session, ctx.principal)
+    if resolve.ROLE_CHANGE.search(question):
+        return _reply(texts.role_unchanged(language), "refusal", language, update)
     match = resolve.match_accounts(question, visible, others)
     if match.foreign:
         return _reply(texts.foreign_account(language), "refusal", language, update)
@@ -135,7 +137,8 @@ def _tools(question: str, *, portfolio: bool, single: bool) -> list[str]:
     tools = resolve.intents(question)
     focus = resolve.metric_focus(question)
     counting = resolve.COUNT.search(question) or resolve.SINCE_MEETING.search(question)
-    if CONTACTS.search(question) and (counting or resolve.THIS_YEAR.search(question)) and focus in (
+    asked_alone = not tools and not portfolio  # "contacts at Dalton?"
+    if CONTACTS.search(question) and (counting or resolve.THIS_YEAR.search(question) or asked_alone) and focus in (
             None, "contact_cadence", "qualified_interactions"):
         return ["contacts"]
     if focus == "escalations_open_days" or "escalations" in tools:

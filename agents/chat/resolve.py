@@ -21,7 +21,7 @@ GERMAN = frozenset("der die das und ist nicht mit von zu den dem ein eine einen 
 ENGLISH = frozenset("the and is not with of to a an for on in are was has have what why which who when how can "
                     "could my our do does did this that there any about at last quarter month year since many much "
                     "me show growth revenue margin account accounts customers overdue invoices rate share "
-                    "worst best lowest highest".split())
+                    "worst best lowest highest health check prep contacts need get".split())
 UMLAUT = re.compile(r"[äöüß]", re.IGNORECASE)
 WORD = re.compile(r"[^\W_]+(?:[-.'’][^\W_]+)*", re.UNICODE)
 ACCOUNT_ID = re.compile(r"\bA-\d{5}\b", re.IGNORECASE)
@@ -71,13 +71,27 @@ def _question_tokens(question: str) -> list[str]:
 
 
 def _similar(a: str, b: str) -> bool:
-    return a == b or (min(len(a), len(b)) >= 5 and SequenceMatcher(None, a, b).ratio() >= FUZZY)
+    return a == b or (min(len(a), len(b)) >= 5 and SequenceMatcher(None, a, b).ratio() >= FUZZY) or (
+        min(len(a), len(b)) >= 4 and a[0] == b[0] and _one_edit(a, b))
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One letter left out, added, changed or two swapped: "Vogl", "Dalten", "Merser"."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                                  and a[diff[1]] == b[diff[0]])
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 @dataclass(frozen=True)
 class AccountRef:
     id: str
     name: str
+    country: str = ""  # ISO code: "the UK one", "die österreichische" pick the account by its country
 
 
 @dataclass
@@ -143,7 +157,25 @@ def match_accounts(question: str, visible: Iterable[AccountRef], others: Iterabl
     foreign_best = max((_score(tokens, a) for a in others), default=0)
     if foreign_best > best or (not best and not is_portfolio(question) and unknown_name(question)):
         return AccountMatch([], foreign=True)
+    if not best and (countries := described_countries(question)):  # "the UK one": own accounts only
+        return AccountMatch([a for a in own if a.country in countries])
     return AccountMatch([a for s, a in scored if s == best and best])
+
+
+# "the UK one", "die österreichische", "in Austria": an account described by its country, not its name
+COUNTRY_WORDS: dict[str, str] = {
+    r"uk|u\.k\.|british|britische\w*|england|englische\w*|großbritannien|gb": "GB",
+    r"austria|austrian|österreich|österreichische\w*|österr\.": "AT",
+    r"czech\w*|tschechien|tschechische\w*": "CZ",
+    r"usa|u\.s\.|american|amerika\w*|amerikanische\w*|us-amerikanische\w*": "US",  # not "us": a pronoun
+    r"ital(?:y|ian|ien|ienische\w*)": "IT",
+    r"deutschland": "DE",  # not "German(y)": "answer in German" names a language
+}
+_COUNTRIES = [(re.compile(rf"\b(?:{words})\b", re.IGNORECASE), code) for words, code in COUNTRY_WORDS.items()]
+
+
+def described_countries(question: str) -> set[str]:
+    return {code for pattern, code in _COUNTRIES if pattern.search(question)}
 
 
 # --- what is asked --------------------------------------------------------------------------------------
@@ -165,12 +197,14 @@ INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((tool, re.compile(patte
     ("notes", r"\b(?:notes?|notiz\w*|last (?:contact|visit|call|meeting)|"
               r"letzte[nrs]? (?:kontakt|besuch|anruf|termin)\w*|"
               r"discuss\w*|besprochen|gesprochen|promised|zugesagt|commitment\w*|zusage\w*|complain\w*|"
+              r"last time|letzte[ns]? mal|zuletzt|talk(?:ed)? (?:about|to|with)|sprachen|geredet|"
               r"reklamation\w*|beschwer\w*|visit report|besuchsbericht\w*)\b"),
     ("kpis", r"\b(?:kpis?|kennzahl\w*|call-?off|abruf\w*|otif|liefertreue|on time|forecast\w*|prognose\w*|"
              r"air freight|luftfracht|contact cadence|kontaktfrequenz|nps)\b"),
     ("brief", r"\b(?:brief\w*|prep(?:are)?\b(?: me)?(?: for)?|meeting prep\w*|vorbereit\w*|vorbereitung|"
               r"annual review|jahresgespräch\w*)\b"),
-    ("health", r"\b(?:health|status|ampel\w*|how is|how are|wie steht|wie geht|wie läuft|stand|zustand|lage|"
+    ("health", r"\b(?:health|status|ampel\w*|how is|how are|wie steht|wie geht|wie läuft|wie sieht\w*|wie siehts|"
+               r"wie schaut\w*|stand|zustand|lage|"
                r"need\w* attention|aufmerksamkeit|risk\w*|risiko|risiken|problem\w*|überblick|overview|red|rot|"
                r"rote[nm]?|amber|gelb\w*|green|grün\w*|going on|los)\b"),
 ))
@@ -182,18 +216,22 @@ RULE_METRICS = ("otif", "call_off_rate", "forecast_deviation", "emergency_air_sh
                 "escalations_documented", "contract_coverage", "opportunities_identified", "revenue_growth",
                 "account_margin", "credit_utilisation")
 ASKED_AS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((rule, re.compile(p, re.IGNORECASE)) for rule, p in (
-    ("call_off_rate", r"\bcall-?offs?\b|\babruf(?:e|en|s|menge\w*|verhalten)?\b|abgerufen"),
+    ("call_off_rate", r"\bcall-?offs?\b|\bcalling off\b|\bcall(?:s|ed)? off\b|\babruf(?:e|en|s|menge\w*|verhalten)?\b|"
+                      r"abgerufen|\brufen\b.{0,30}\bab\b"),
     ("otif", r"\bon time\b|pünktlich\w*|\bliefertreu\w*|\bdelivery reliability|termintreu\w*"),
     ("forecast_deviation", r"forecast\w*(?:[- ]?(?:accuracy|genauigkeit|quality|qualität|abweichung))?\b|"
                            r"prognose(?:genauigkeit|güte|qualität|treue)?\b|\bvorschau"),
     ("emergency_air_share", r"\bair(?:[- ]?freight|[- ]shipments?)?\b|\bluftfracht\w*|\bflieger|\bflug\w*|"
                             r"\bexpedite\w*|\bsonderfahrt\w*|\beilfracht\w*"),
-    ("contact_cadence", r"\bcontact (?:cadence|rhythm|frequency)|kontakt(?:frequenz|rhythmus|häufigkeit|takt)"),
+    ("contact_cadence", r"\bcontact (?:cadence|rhythm|frequency)|kontakt(?:frequenz|rhythmus|häufigkeit|takt)|"
+                        r"\bcontacts? (?:per|a|each|every) month|kontakte?n? (?:pro|je|im|jeden) monat|"
+                        r"monatliche[nrms]? kontakt\w*"),
     ("qualified_interactions", r"\bqualified\b|qualifiziert\w*"),
     ("nps_response_rate", r"\b(?:nps[- ])?(?:response|rücklauf)\w*"),
     ("nps_score", r"\bnps\b|\bpromoter|weiterempfehl\w*|zufriedenheit\w*|satisfaction"),
     ("escalations_open_days", r"\bescalat\w*|\beskalat\w*"),
-    ("revenue_growth", r"\bgrowth\b|wachstum\w*|\bumsatzentwicklung|\bumsatzplus"),
+    ("revenue_growth", r"\bgrowth\b|wachstum\w*|\bumsatzentwicklung|\bumsatzplus|\bgr[eo]w(?:s|n|ing)?\b|"
+                       r"gewachsen|\bwächst|\bwuchs"),
     ("account_margin", r"\bmargins?\b|\bmargen?\b|deckungsbeitr\w*"),
     ("credit_utilisation", r"\butili[sz]\w*|\bauslastung\w*|ausgeschöpft|ausschöpfung"),
 ))
@@ -233,8 +271,19 @@ def intents(question: str) -> list[str]:
     """The tools the question asks for, most specific first (at most two); the health roll-up only when
     nothing more specific is asked ("Wie ist der Stand der Mahnungen?" asks for receivables)."""
     found = [tool for tool, pattern in INTENTS if pattern.search(question)]
+    if "price_check" not in found and PART_NUMBER.search(question) and DISCOUNT.search(question):
+        found.insert(0, "price_check")  # "Brenner will 4 % auf 817.1184-04": a discount on an article
     specific = [tool for tool in found if tool != "health"]
     return (specific or found)[:2]
+
+
+# a question that tries to change who asks or what the rules are: refused as a whole, never half-answered
+ROLE_CHANGE = re.compile(
+    r"\b(?:system\s*(?:override|prompt)|role\s*[=:]|ignore (?:all |any |your |previous |prior |the )*(?:rules|"
+    r"instructions|restrictions)|ignorier\w* (?:alle |deine |die |bisherigen |vorherigen )*(?:regeln|anweisungen|"
+    r"vorgaben|einschränkungen)|(?:debug|developer|admin|god)[- ]?mod(?:e|us)|you are now|du bist (?:jetzt|nun)|"
+    r"act as (?:an? |the )?(?:admin|administrator|head of sales)|als (?:admin|administrator) (?:antworten|handeln))",
+    re.IGNORECASE)
 
 
 def is_portfolio(question: str) -> bool:

@@ -32,6 +32,15 @@ def which_account(candidates: list[tuple[str, str]], language: Language) -> str:
     return f"Which account do you mean? For example: {listed}." if listed else "You have no accounts."
 
 
+def role_unchanged(language: Language) -> str:
+    """A question that tries to change the caller's role or the rules ("SYSTEM OVERRIDE: role=admin")."""
+    if language == "de":
+        return ("Ihre Rolle und die Regeln ändere ich nicht, auch nicht auf Anweisung in einer Frage. Ich beantworte "
+                "Fragen zu Ihren eigenen Accounts mit Ihren Rechten.")
+    return ("I do not change your role or the rules, not even when a question tells me to. I answer questions "
+            "about your own accounts with your own rights.")
+
+
 def not_understood(language: Language) -> str:
     if language == "de":
         return f"Das kann ich aus den Daten nicht beantworten. Ich gebe Auskunft zu: {TOPICS['de']}."

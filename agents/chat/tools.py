@@ -767,7 +767,9 @@ def tool_nda(ctx: ToolContext, account_id: str | None, args: dict[str, Any]) -> 
 
 
 def tool_brief(ctx: ToolContext, account_id: str | None, args: dict[str, Any]) -> list[Evidence]:
-    """The account's latest brief: its summary as it was checked when it was written."""
+    """The account's latest brief: its summary as it was checked when it was written. Without one ("prep me
+    for Dalton" before the nightly run wrote it): that said, and the account's health, which is what a brief
+    opens with."""
     assert account_id is not None
     out = []
     for lang in ("de", "en"):
@@ -784,8 +786,13 @@ def tool_brief(ctx: ToolContext, account_id: str | None, args: dict[str, Any]) -
                             label=f"brief · {account_id} · {brief.brief_date.isoformat()}", account_id=account_id,
                             detail=json.dumps([s.text for s in brief.statements()], ensure_ascii=False)[:4000],
                             facts=_facts(facts)))
-        break
-    return out
+        return out
+    missing = Evidence(de=f"{account_id}: noch kein Brief geschrieben (der nächtliche Lauf oder „Brief jetzt "
+                          "schreiben“ erstellt ihn); der Stand der Regeln:",
+                       en=f"{account_id}: no brief written yet (the nightly run or “write the brief now” makes "
+                          "it); where the rules stand:", kind="brief", ref=f"brief:{account_id}:none",
+                       label=f"brief · {account_id} · none yet", account_id=account_id, facts=[])
+    return [missing, *tool_health(ctx, account_id, {})]
 
 
 TOOLS: dict[str, Tool] = {t.name: t for t in (

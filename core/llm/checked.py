@@ -77,9 +77,9 @@ def generate_checked(gateway: LlmGateway, messages: Sequence[BaseMessage], *, ch
                      progress: Progress | None = None, budget_s: float | None = None) -> Checked[T | F]:
     """``schema`` None: the model writes plain text (streamed; ``progress`` hears how much arrived, never
     what); a pydantic model: it answers JSON of that schema. ``check`` returns what failed; ``repair`` words
-    the one repair request (default: the failures and a request to write again). ``budget_s``: the repair
-    round runs only when the first attempt took less than half of it (a repair costs about as much again), so
-    a person waits at most about the budget before the fallback."""
+    the one repair request (default: the failures and a request to write again). ``budget_s`` bounds the
+    wait for plain text: the repair round runs only when the first attempt took less than half of it, and a
+    streamed answer still running at the budget is cut off; the fallback follows."""
     started = time.monotonic()
     conversation = list(messages)
     calls: list[LlmCallRecord] = []
@@ -88,7 +88,12 @@ def generate_checked(gateway: LlmGateway, messages: Sequence[BaseMessage], *, ch
     last: Any = None
     for _round in range(2):
         try:
-            raw, value, error = _ask(gateway, conversation, schema, purpose, calls, progress)
+            deadline = None if budget_s is None else started + budget_s
+            raw, value, error = _ask(gateway, conversation, schema, purpose, calls, progress, deadline)
+        except _OutOfTime as late:
+            failures = [f"no answer within the {budget_s:.0f} s budget"]
+            rounds.append(CheckRound(late.text, False, tuple(failures)))
+            break
         except Exception as exc:
             if not (isinstance(exc, LlmUnavailable) or is_transient(exc)):
                 raise
@@ -117,9 +122,17 @@ def generate_checked(gateway: LlmGateway, messages: Sequence[BaseMessage], *, ch
     return Checked[T | F](fallback(), "fallback", tuple(failures), tuple(calls), tuple(rounds), last_value=last)
 
 
+class _OutOfTime(Exception):
+    def __init__(self, text: str) -> None:
+        super().__init__("out of time")
+        self.text = text
+
+
 def _ask(gateway: LlmGateway, conversation: list[BaseMessage], schema: type[Any] | None, purpose: LlmPurpose,
-         calls: list[LlmCallRecord], progress: Progress | None) -> tuple[str, Any, str | None]:
-    """One model call: (what it wrote, the parsed value or None, why it did not parse or None)."""
+         calls: list[LlmCallRecord], progress: Progress | None,
+         deadline: float | None = None) -> tuple[str, Any, str | None]:
+    """One model call: (what it wrote, the parsed value or None, why it did not parse or None). A streamed
+    answer still running at ``deadline`` is cut off (``_OutOfTime``): a person waits no longer for it."""
     if schema is None:
         reply = gateway.stream(conversation, purpose=purpose)
         text = ""
@@ -128,6 +141,8 @@ def _ask(gateway: LlmGateway, conversation: list[BaseMessage], schema: type[Any]
                 text += chunk
                 if progress is not None:
                     progress(len(text))
+                if deadline is not None and time.monotonic() > deadline:
+                    raise _OutOfTime(text)
         finally:
             if reply.usage is not None:
                 calls.append(reply.usage)

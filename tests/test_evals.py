@@ -546,3 +546,41 @@ def test_chat_kam_grades_drop_for_wrong_answers() -> None:
     assert grade(leak, rank, expected, visible, names)[0] == "leaked"
     refuse = {"expect": "refusal", "language": "en", "asks": {"topic": "credit"}}
     assert grade(right, refuse, {**expected, "first": None}, visible, names)[0] == "wrong"
+
+
+def test_real_nda_labels_are_complete_and_follow_the_policys_verdict_rule() -> None:
+    """The 61 ContractNLI dev NDAs labelled against policies/files/nda.yaml by helpers who read no reviewer
+    code (issue 28), 20 of them drawn as unseen before any labelling (split.json records the seed)."""
+    import json
+    import random
+
+    import yaml
+
+    root = Path(__file__).parents[1] / "evals" / "golden" / "nda_real"
+    split = json.loads((root / "split.json").read_text(encoding="utf-8"))
+    assert sorted(random.Random(split["seed"]).sample(split["all"], 20)) == split["unseen"]
+    rules = set(yaml.safe_load((Path(__file__).parents[1] / "policies/files/nda.yaml").read_text())["rules"])
+    rank = {None: 0, "low": 1, "medium": 2, "high": 3}
+    for doc_id in split["all"]:
+        label = json.loads((root / "labels" / f"{doc_id}.json").read_text(encoding="utf-8"))
+        assert label["id"] == doc_id and set(label["rules"]) == rules, doc_id
+        worst = max(rank[r["severity"]] for r in label["rules"].values())
+        assert label["verdict"] == ("escalate" if worst == 3 else "negotiate" if worst == 2 else "accept"), doc_id
+        for name, r in label["rules"].items():
+            assert r["status"] in ("compliant", "deviation", "not_found"), (doc_id, name)
+            assert (r["status"] == "compliant") == (r["severity"] is None) or r["status"] == "not_found", (doc_id, name)
+
+
+def test_real_nda_label_evidence_is_quoted_verbatim() -> None:
+    import json
+
+    texts = {d["id"]: " ".join(d["text"].split())
+             for d in json.loads(require_contractnli().read_text(encoding="utf-8"))["documents"]}
+    root = Path(__file__).parents[1] / "evals" / "golden" / "nda_real" / "labels"
+    missing = []
+    for path in sorted(root.glob("*.json")):
+        label = json.loads(path.read_text(encoding="utf-8"))
+        for name, r in label["rules"].items():
+            if r["evidence"] and " ".join(r["evidence"].split()) not in texts[label["id"]]:
+                missing.append((label["id"], name, r["evidence"][:60]))
+    assert not missing, missing

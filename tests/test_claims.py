@@ -246,3 +246,15 @@ def test_figures_no_locale_can_hold_are_written_plainly() -> None:
     """A price check of an absurd price gives a margin of -1e300 %: written, not a server error."""
     assert i18n.percent(-1e300, "de") == "-1e+302 %" and i18n.number(float("inf"), "en") == "–"
     assert i18n.money(1e20, "EUR", "de") == "1e+20 EUR"
+
+
+def test_a_fragment_that_states_nothing_is_rejected() -> None:
+    """Read in the chat's model mode (2026-12-07): "Die Vertrag ist [1]." passed because its one noun is in
+    the cited clause. A cited fragment of three words or fewer with no figure, date or status says nothing."""
+    clause = claims.Source("6", "clause", "A-00001",
+                           "A-00001 (Rahmenliefervertrag, §3): Die Preise gelten für zwölf Monate. Bei Änderungen "
+                           "der Rohstoffkosten kann jede Partei Preisverhandlungen verlangen.", ())
+    ctx = claims.ClaimContext([clause], "de", AS_OF, account_names=NAMES)
+    assert not verdicts("Die Vertrag ist [6].", ctx)[0].accepted
+    assert verdicts("Jede Partei kann bei Änderungen der Rohstoffkosten Preisverhandlungen verlangen [6].",
+                    ctx)[0].accepted

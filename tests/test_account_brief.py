@@ -103,6 +103,7 @@ def test_the_html_brief_is_one_page_with_its_trend_charts(demo_db: str) -> None:
     page = render.html(nodes.template_brief(facts_of(demo_db), None, "en", AS_OF))
     assert page.count("<svg") == 4 and "stroke-dasharray" in page  # four charts, the threshold dashed
     assert "<script" not in page and not re.search(r"(?:src|href)=\"https?:", page)  # nothing to fetch
+    assert "KPIs (R12: 1 Nov 2025 – 31 Oct 2026)" in page.replace("\u00a0", " ")  # the period with its dates
 
 
 # --- the model's summary ------------------------------------------------------------------------------------

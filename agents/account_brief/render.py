@@ -30,7 +30,7 @@ def markdown(brief: Brief) -> str:
         m = f.next_meeting
         lines.append(f"{t['next_meeting']}: {texts.day(m.date, lang)} – {m.title} ({', '.join(m.attendees)})")
     lines += ["", f"## {t['summary']} ({t[brief.prose_source]})", *[_line(s, lang) for s in brief.summary], "",
-              f"## {t['kpis']}", "", "| | KPI | | |", "|---|---|---:|---:|"]
+              f"## {t['kpis']} ({brief.period})", "", "| | KPI | | |", "|---|---|---:|---:|"]
     for k in brief.facts.kpis:
         lines.append(f"| {LIGHT[k.status]} | {texts.label(k.rule, lang)} | {texts.shown(k, k.value, lang)} | "
                      f"{texts.shown(k, k.threshold, lang)} |")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -116,11 +117,9 @@ class EmbeddedServer:
 
     def _forget_endpoint(self, server_pid: int) -> None:
         path = endpoint_file(self.settings)
-        try:
+        with contextlib.suppress(OSError, ValueError):  # gone or garbled: nothing to forget
             if json.loads(path.read_text(encoding="utf-8")).get("server_pid") == server_pid:
                 path.unlink()
-        except (OSError, ValueError):
-            pass
 
     @property
     def running(self) -> bool:
